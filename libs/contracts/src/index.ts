@@ -1,1 +1,2 @@
-export {};
+export * from './streams';
+export * from './envelope';

@@ -1,0 +1,124 @@
+/**
+ * The event envelope: CloudEvents attribute names, flat so that `redis-cli XRANGE orders - +` reads
+ * well. `data` travels as JSON text; every other attribute is a plain string.
+ */
+export interface EventEnvelope<T = unknown> {
+  /** Globally unique: a UUIDv7, or for CDC events an id derived from the WAL position. */
+  id: string;
+  /** `order.created`, `product.updated`, `courier.location` … */
+  type: string;
+  /** The producing app. */
+  source: string;
+  /** The aggregate id (order id, row key). */
+  subject?: string;
+  /** Event time, RFC 3339. */
+  time: string;
+  /** The aggregate's version, where it has one. */
+  sequence?: number;
+  correlationid?: string;
+  causationid?: string;
+  /** W3C trace context of the write that produced the event. */
+  traceparent?: string;
+  tracestate?: string;
+  datacontenttype?: 'application/json';
+  data: T;
+}
+
+/** The field names of an encoded envelope, in the order they are written. */
+export const ENVELOPE_FIELDS = [
+  'id',
+  'type',
+  'source',
+  'subject',
+  'time',
+  'sequence',
+  'correlationid',
+  'causationid',
+  'traceparent',
+  'tracestate',
+  'datacontenttype',
+  'data',
+] as const;
+
+/** Why a stream entry could not be read as an event; names the field at fault. */
+export class EnvelopeDecodeError extends Error {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`invalid event envelope: field "${field}" ${reason}`);
+    this.name = 'EnvelopeDecodeError';
+  }
+}
+
+/** Encodes an envelope as the flat `[field, value, …]` list that XADD takes. Absent attributes are left out. */
+export function encodeEnvelope(event: EventEnvelope): string[] {
+  const fields: string[] = [];
+  for (const name of ENVELOPE_FIELDS) {
+    const value = event[name];
+    if (value === undefined || value === null) continue;
+    if (name === 'data') fields.push(name, JSON.stringify(value));
+    else fields.push(name, String(value));
+  }
+  if (event.datacontenttype === undefined)
+    fields.splice(fields.length - 2, 0, 'datacontenttype', 'application/json');
+  return fields;
+}
+
+/** Turns the `[field, value, …]` list that XREADGROUP/XRANGE return into a map (last value wins). */
+export function fieldMap(fields: readonly string[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]] = fields[i + 1];
+  return map;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Decodes a stream entry into an envelope; throws EnvelopeDecodeError naming the first bad field. */
+export function decodeEnvelope<T = unknown>(
+  entry: readonly string[] | Record<string, string>,
+): EventEnvelope<T> {
+  const f = Array.isArray(entry) ? fieldMap(entry as readonly string[]) : (entry as Record<string, string>);
+  const required = (name: string) => {
+    const value = f[name];
+    if (value === undefined || value === '') throw new EnvelopeDecodeError(name, 'is missing');
+    return value;
+  };
+  const id = required('id');
+  const type = required('type');
+  const source = required('source');
+  const time = required('time');
+  if (!RFC3339.test(time))
+    throw new EnvelopeDecodeError('time', `is not an RFC 3339 timestamp: ${JSON.stringify(time)}`);
+  const contentType = f['datacontenttype'];
+  if (contentType !== undefined && contentType !== 'application/json') {
+    throw new EnvelopeDecodeError(
+      'datacontenttype',
+      `must be application/json, got ${JSON.stringify(contentType)}`,
+    );
+  }
+  let data: T;
+  try {
+    data = JSON.parse(required('data')) as T;
+  } catch (error) {
+    if (error instanceof EnvelopeDecodeError) throw error;
+    throw new EnvelopeDecodeError('data', `is not valid JSON (${(error as Error).message})`);
+  }
+  let sequence: number | undefined;
+  if (f['sequence'] !== undefined) {
+    sequence = Number(f['sequence']);
+    if (!Number.isSafeInteger(sequence) || sequence < 0) {
+      throw new EnvelopeDecodeError(
+        'sequence',
+        `must be a non-negative integer, got ${JSON.stringify(f['sequence'])}`,
+      );
+    }
+  }
+  const event: EventEnvelope<T> = { id, type, source, time, data, datacontenttype: 'application/json' };
+  if (f['subject'] !== undefined) event.subject = f['subject'];
+  if (sequence !== undefined) event.sequence = sequence;
+  for (const name of ['correlationid', 'causationid', 'traceparent', 'tracestate'] as const) {
+    if (f[name] !== undefined) event[name] = f[name];
+  }
+  return event;
+}
