@@ -1,1 +1,2 @@
-export {};
+export * from './config-slice';
+export * from './slices';
