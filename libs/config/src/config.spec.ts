@@ -39,7 +39,7 @@ describe('loadConfig', () => {
 
   it('refuses the development token in production', () => {
     expect(() => loadConfig({ auth: authConfig }, { NODE_ENV: 'production' })).toThrow(
-      /API_TOKENS must be set/,
+      /API_TOKENS: must be set when NODE_ENV=production/,
     );
   });
 });
