@@ -1,2 +1,3 @@
 export * from './streams';
 export * from './envelope';
+export * from './catalog';
