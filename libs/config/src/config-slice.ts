@@ -55,9 +55,13 @@ export function loadConfig<S extends Record<string, ConfigSlice<unknown>>>(
   return result as { [K in keyof S]: ConfigOf<S[K]> };
 }
 
-function describe(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): string {
-  const expected = schema?.description ? ` (expected: ${schema.description})` : '';
+function describe(issue: z.core.$ZodIssue, schema: z.core.$ZodType | undefined): string {
+  const description = schema ? z.globalRegistry.get(schema)?.description : undefined;
+  const expected = description ? ` (expected: ${description})` : '';
   const message =
     issue.code === 'invalid_type' && issue.input === undefined ? 'is required but not set' : issue.message;
   return `${message}${expected}`;
 }
+
+/** The typed value `loadConfig(slices)` returns. */
+export type LoadedConfig<S extends Record<string, ConfigSlice<unknown>>> = { [K in keyof S]: ConfigOf<S[K]> };

@@ -1,1 +1,4 @@
-export {};
+export * from './readiness';
+export * from './runtime.module';
+export * from './connection-probes.module';
+export * from './run-app';

@@ -1,0 +1,12 @@
+import { databaseConfig, httpConfig, logConfig, redisConfig } from '@choreo/config';
+import type { LoadedConfig } from '@choreo/config';
+
+/** Every environment variable the cdc-relay app reads, validated at start-up. */
+export const cdcRelayConfig = {
+  http: httpConfig(3003),
+  log: logConfig,
+  database: databaseConfig,
+  redis: redisConfig,
+};
+
+export type CdcRelayConfig = LoadedConfig<typeof cdcRelayConfig>;

@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConnectionProbesModule } from '@choreo/runtime';
+import type { CrudConfig } from './config';
+
+/** REST CRUD over the declared entities (/crud/:entity); CDC publishes its changes. */
+@Module({})
+export class AppModule {
+  static forRoot(config: CrudConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConnectionProbesModule.forRoot({ databaseUrl: config.database.url })],
+    };
+  }
+}

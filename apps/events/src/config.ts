@@ -1,0 +1,12 @@
+import { databaseConfig, httpConfig, logConfig, redisConfig } from '@choreo/config';
+import type { LoadedConfig } from '@choreo/config';
+
+/** Every environment variable the events app reads, validated at start-up. */
+export const eventsConfig = {
+  http: httpConfig(3002),
+  log: logConfig,
+  database: databaseConfig,
+  redis: redisConfig,
+};
+
+export type EventsConfig = LoadedConfig<typeof eventsConfig>;

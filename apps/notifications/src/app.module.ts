@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConnectionProbesModule } from '@choreo/runtime';
+import type { NotificationsConfig } from './config';
+
+/** Real-time delivery: WebSocket and SSE channels for order tracking, entity changes and aggregates. */
+@Module({})
+export class AppModule {
+  static forRoot(config: NotificationsConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConnectionProbesModule.forRoot({ redisUrl: config.redis.url })],
+    };
+  }
+}

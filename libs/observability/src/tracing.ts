@@ -1,0 +1,43 @@
+import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+
+let sdk: NodeSDK | undefined;
+
+/**
+ * Starts OpenTelemetry with HTTP, pg and ioredis instrumentation. Call it before anything imports
+ * `pg` or `ioredis` (each app's `instrument.ts`, imported first by `main.ts`).
+ *
+ * Spans are always created, so logs carry trace ids and `traceparent` travels through the streams;
+ * they are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set. Otherwise tracing is quiet.
+ */
+export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (sdk || env['OTEL_SDK_DISABLED'] === 'true') return;
+  const endpoint = env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+  if (env['OTEL_LOG_LEVEL'] === 'debug') diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.DEBUG);
+  sdk = new NodeSDK({
+    serviceName: env['OTEL_SERVICE_NAME'] ?? serviceName,
+    spanProcessors: endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter())] : [],
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => /^\/(livez|readyz|metrics)/.test(req.url ?? ''),
+      }),
+      new PgInstrumentation(),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+    ],
+    // Metrics go to Prometheus through prom-client, logs through pino: no OTel exporters for either.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+}
+
+/** Flushes and stops tracing (on shutdown). */
+export async function stopTracing(): Promise<void> {
+  await sdk?.shutdown();
+  sdk = undefined;
+}

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Histogram } from 'prom-client';
+import { metricsRegistry, runWithCorrelation } from '@choreo/observability';
+
+const CORRELATION_HEADER = 'x-correlation-id';
+const VALID_CORRELATION_ID = /^[\w.:-]{1,128}$/;
+
+let httpMetrics: { requests: Counter; duration: Histogram } | undefined;
+function metrics() {
+  httpMetrics ??= {
+    requests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests served, by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [metricsRegistry()],
+    }),
+    duration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency, by method and route',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [metricsRegistry()],
+    }),
+  };
+  return httpMetrics;
+}
+
+/**
+ * Gives every request a correlation id (the caller's `X-Correlation-ID` when well-formed, else a new
+ * one), echoes it, runs the rest of the request with it in the log context, and records metrics.
+ */
+export function httpContextMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const given = req.header(CORRELATION_HEADER);
+  const correlationId = given && VALID_CORRELATION_ID.test(given) ? given : randomUUID();
+  req.headers[CORRELATION_HEADER] = correlationId;
+  res.setHeader('X-Correlation-ID', correlationId);
+
+  const started = process.hrtime.bigint();
+  res.once('finish', () => {
+    // The matched route pattern, not the raw URL, keeps label cardinality bounded.
+    const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+    const { requests, duration } = metrics();
+    requests.inc({ method: req.method, route, status: String(res.statusCode) });
+    duration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - started) / 1e9);
+  });
+  runWithCorrelation(correlationId, next);
+}

@@ -1,0 +1,111 @@
+import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import {
+  ConfigError,
+  ConfigOf,
+  ConfigSlice,
+  httpConfig,
+  LoadedConfig,
+  loadConfig,
+  logConfig,
+} from '@choreo/config';
+import { setMetricsApp, stopTracing } from '@choreo/observability';
+import { RuntimeModule } from './runtime.module';
+
+type HttpSettings = ConfigOf<ReturnType<typeof httpConfig>>;
+type LogSettings = ConfigOf<typeof logConfig>;
+
+/**
+ * Validates the whole environment before anything starts; on a bad one prints every problem and
+ * exits non-zero, so a bad deploy fails at once instead of on its first message.
+ */
+export function loadConfigOrExit<S extends Record<string, ConfigSlice<unknown>>>(
+  app: string,
+  slices: S,
+): { [K in keyof S]: ConfigOf<S[K]> } {
+  try {
+    return loadConfig(slices);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${app}: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+export interface RunAppOptions {
+  app: string;
+  module: Type | DynamicModule;
+  http: HttpSettings;
+  log: LogSettings;
+  /** Extra setup before listening: OpenAPI, microservice transports, … */
+  configure?: (app: NestExpressApplication) => void | Promise<void>;
+}
+
+/** Boots a choreo app: logging, health, metrics, body limits, CORS, graceful shutdown, then listens. */
+export async function runApp(options: RunAppOptions): Promise<INestApplication> {
+  setMetricsApp(options.app);
+
+  @Module({
+    imports: [RuntimeModule.forRoot({ app: options.app, logLevel: options.log.level }), options.module],
+  })
+  class ChoreoApp {}
+
+  const app = await NestFactory.create<NestExpressApplication>(ChoreoApp, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.disable('x-powered-by');
+  app.useBodyParser('json', { limit: options.http.bodyLimit });
+  if (options.http.corsOrigins.length > 0) {
+    app.enableCors({ origin: options.http.corsOrigins.includes('*') ? true : options.http.corsOrigins });
+  }
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  process.once('exit', () => void stopTracing());
+  await options.configure?.(app);
+  await app.startAllMicroservices();
+  await app.listen(options.http.port, options.http.host);
+  logger.log(`${options.app} listening on http://${options.http.host}:${options.http.port}`, 'Bootstrap');
+  return app;
+}
+
+/** Runs `main`, and on a start-up failure logs it and exits non-zero. */
+export function start(app: string, main: () => Promise<unknown>): void {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `${app}: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}
+
+/** The slices every app has; apps add their own. */
+export type AppSlices = { http: ConfigSlice<HttpSettings>; log: ConfigSlice<LogSettings> } & Record<
+  string,
+  ConfigSlice<unknown>
+>;
+
+/**
+ * An app's whole `main`: validate the environment (exit 1 naming every bad variable), build the
+ * app's module from the typed config, and run it.
+ */
+export function launch<S extends AppSlices>(
+  app: string,
+  slices: S,
+  module: (config: LoadedConfig<S>) => Type | DynamicModule,
+  configure?: (app: NestExpressApplication, config: LoadedConfig<S>) => void | Promise<void>,
+): void {
+  const config = loadConfigOrExit(app, slices);
+  start(app, () =>
+    runApp({
+      app,
+      module: module(config),
+      http: config.http as HttpSettings,
+      log: config.log as LogSettings,
+      configure: configure && ((nest) => configure(nest, config)),
+    }),
+  );
+}
