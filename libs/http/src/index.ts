@@ -1,1 +1,6 @@
-export {};
+export * from './auth.guard';
+export * from './error.filter';
+export * from './validation';
+export * from './json-body.middleware';
+export * from './etag';
+export * from './openapi';

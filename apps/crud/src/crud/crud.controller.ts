@@ -1,0 +1,102 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { QueryInput } from '@choreo/entities';
+import { BearerAuthGuard, etagOf, parseIfMatch } from '@choreo/http';
+import { EntityRow } from '@choreo/persistence';
+import { CrudService } from './crud.service';
+
+/**
+ * The raw query string, repeated keys as arrays. Read from the URL rather than `req.query` so a
+ * bracket syntax (`a[b]=c`) stays a plain, unknown key whatever query parser Express is set to.
+ */
+function queryOf(request: Request): QueryInput {
+  const query: Record<string, string | string[]> = {};
+  const search = request.originalUrl.includes('?')
+    ? request.originalUrl.slice(request.originalUrl.indexOf('?') + 1)
+    : '';
+  for (const [key, value] of new URLSearchParams(search)) {
+    const previous = query[key];
+    query[key] =
+      previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+  }
+  return query;
+}
+
+function withEtag(response: Response, row: EntityRow): EntityRow {
+  response.setHeader('ETag', etagOf(row));
+  return row;
+}
+
+/** REST over every declared entity: /crud/:entity[/:id], /crud/:entity/queries/:name. */
+@Controller('crud')
+@UseGuards(BearerAuthGuard)
+export class CrudController {
+  constructor(private readonly crud: CrudService) {}
+
+  @Get(':entity')
+  list(@Param('entity') entity: string, @Req() request: Request) {
+    return this.crud.list(entity, queryOf(request));
+  }
+
+  @Get(':entity/queries/:name')
+  runQuery(@Param('entity') entity: string, @Param('name') name: string, @Req() request: Request) {
+    return this.crud.runQuery(entity, name, queryOf(request));
+  }
+
+  @Get(':entity/:id')
+  async get(
+    @Param('entity') entity: string,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return withEtag(response, await this.crud.get(entity, id));
+  }
+
+  @Post(':entity')
+  @HttpCode(201)
+  async create(
+    @Param('entity') entity: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const created = await this.crud.create(entity, body);
+    if (Array.isArray(created)) return created;
+    const id = String(created[this.crud.primaryKeyOf(entity)]);
+    response.setHeader('Location', `/crud/${entity}/${encodeURIComponent(id)}`);
+    return withEtag(response, created);
+  }
+
+  @Patch(':entity/:id')
+  async update(
+    @Param('entity') entity: string,
+    @Param('id') id: string,
+    @Body() patch: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return withEtag(response, await this.crud.update(entity, id, patch, parseIfMatch(ifMatch)));
+  }
+
+  @Delete(':entity/:id')
+  @HttpCode(204)
+  async remove(
+    @Param('entity') entity: string,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
+    await this.crud.remove(entity, id, parseIfMatch(ifMatch));
+  }
+}

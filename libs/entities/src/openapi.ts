@@ -1,0 +1,311 @@
+import { FieldDefinition, QueryParameterDefinition, hasDefault } from './definition';
+import { EntityCatalog, EntityModel } from './entity-model';
+import { FILTER_OPERATORS, ListLimits, DEFAULT_LIST_LIMITS } from './list-query';
+
+/** A JSON Schema (OpenAPI 3.1 dialect) object. */
+export type JsonSchema = { [key: string]: unknown };
+
+/** Paths and component schemas to merge into an OpenAPI 3.1 document (see libs/http). */
+export interface OpenApiFragment {
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, JsonSchema> };
+  tags?: { name: string; description?: string }[];
+}
+
+/** Names the error body schema and the bearer security scheme the HTTP layer declares. */
+export const OPENAPI_ERROR_SCHEMA = '#/components/schemas/Error';
+export const OPENAPI_BEARER_SCHEME = 'bearer';
+
+function pascal(name: string): string {
+  return name.replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}
+
+const INT32 = { minimum: -2147483648, maximum: 2147483647 };
+
+/** The JSON Schema of a field's value; `input` for request bodies (some types accept two forms). */
+export function fieldJsonSchema(
+  field: FieldDefinition | QueryParameterDefinition,
+  input: boolean,
+): JsonSchema {
+  const f = field as FieldDefinition & { min?: number; max?: number };
+  const description = field.description !== undefined ? { description: field.description } : {};
+  const bounds = {
+    ...(f.min !== undefined ? { minimum: f.min } : {}),
+    ...(f.max !== undefined ? { maximum: f.max } : {}),
+  };
+  switch (field.type) {
+    case 'text':
+      return {
+        type: 'string',
+        ...description,
+        ...(f.type === 'text' && f.minLength !== undefined ? { minLength: f.minLength } : {}),
+        ...(f.type === 'text' && f.maxLength !== undefined ? { maxLength: f.maxLength } : {}),
+        ...(f.type === 'text' && f.pattern !== undefined ? { pattern: `^(?:${f.pattern})$` } : {}),
+      };
+    case 'integer':
+      return { type: 'integer', format: 'int32', ...description, ...INT32, ...bounds };
+    case 'bigint':
+      return input
+        ? {
+            anyOf: [
+              { type: 'integer', ...bounds },
+              { type: 'string', pattern: '^-?\\d{1,19}$' },
+            ],
+            ...description,
+          }
+        : { type: 'string', format: 'int64', pattern: '^-?\\d{1,19}$', ...description };
+    case 'decimal': {
+      const note = [field.description, 'a decimal, returned as a string to keep every digit']
+        .filter(Boolean)
+        .join('; ');
+      return input
+        ? {
+            anyOf: [
+              { type: 'number', ...bounds },
+              { type: 'string', pattern: '^-?\\d+(\\.\\d+)?$' },
+            ],
+            description: note,
+          }
+        : { type: 'string', format: 'decimal', description: note };
+    }
+    case 'boolean':
+      return { type: 'boolean', ...description };
+    case 'uuid':
+      return { type: 'string', format: 'uuid', ...description };
+    case 'timestamp':
+      return { type: 'string', format: 'date-time', ...description };
+    case 'date':
+      return { type: 'string', format: 'date', ...description };
+    case 'jsonb':
+      return { ...description };
+    case 'enum':
+      return { type: 'string', enum: f.type === 'enum' ? f.values : [], ...description };
+  }
+}
+
+function nullable(schema: JsonSchema, isNullable: boolean): JsonSchema {
+  if (!isNullable) return schema;
+  if (typeof schema.type === 'string') return { ...schema, type: [schema.type, 'null'] };
+  if (schema.anyOf) return { ...schema, anyOf: [...(schema.anyOf as JsonSchema[]), { type: 'null' }] };
+  return schema;
+}
+
+function primaryKeySchema(model: EntityModel): JsonSchema {
+  const type = model.primaryKey.type;
+  return type === 'uuid'
+    ? { type: 'string', format: 'uuid' }
+    : type === 'bigint'
+      ? { type: 'string', format: 'int64' }
+      : { type: 'string' };
+}
+
+function entitySchemas(model: EntityModel): Record<string, JsonSchema> {
+  const name = pascal(model.name);
+  const row: Record<string, JsonSchema> = { [model.primaryKey.name]: primaryKeySchema(model) };
+  const create: Record<string, JsonSchema> = {};
+  const patch: Record<string, JsonSchema> = {};
+  const required: string[] = [];
+  if (model.primaryKey.type === 'uuid')
+    create[model.primaryKey.name] = {
+      type: 'string',
+      format: 'uuid',
+      description: 'optional; a UUIDv7 is generated when absent',
+    };
+  if (model.primaryKey.type === 'text') {
+    create[model.primaryKey.name] = { type: 'string', minLength: 1 };
+    required.push(model.primaryKey.name);
+  }
+  for (const [field, definition] of model.fields) {
+    row[field] = nullable(fieldJsonSchema(definition, false), !definition.required);
+    create[field] = nullable(fieldJsonSchema(definition, true), !definition.required);
+    patch[field] = create[field];
+    if (definition.required && !hasDefault(definition)) required.push(field);
+  }
+  row.version = { type: 'integer', minimum: 1, description: 'incremented by every update; the ETag' };
+  row.created_at = { type: 'string', format: 'date-time' };
+  row.updated_at = { type: 'string', format: 'date-time' };
+  return {
+    [name]: {
+      type: 'object',
+      description: model.description,
+      properties: row,
+      // Every column is in every row (null when unset), unless the request narrowed it with select=.
+      required: Object.keys(row),
+    },
+    [`${name}Create`]: { type: 'object', properties: create, required, additionalProperties: false },
+    [`${name}Patch`]: { type: 'object', properties: patch, minProperties: 1, additionalProperties: false },
+  };
+}
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: OPENAPI_ERROR_SCHEMA } } },
+});
+
+function listParameters(model: EntityModel, limits: ListLimits): unknown[] {
+  const filters = model.columns.map((column) => ({
+    name: column.name,
+    in: 'query',
+    required: false,
+    description: `filter: [not.]op.value with op one of ${FILTER_OPERATORS.join(', ')} (e.g. ${column.name}=eq.x, in.(a,b), is.null); repeat to AND`,
+    schema: { type: 'string' },
+  }));
+  return [
+    ...filters,
+    {
+      name: 'order',
+      in: 'query',
+      description: 'field.asc|desc[.nullsfirst|.nullslast], comma-separated',
+      schema: { type: 'string' },
+    },
+    {
+      name: 'select',
+      in: 'query',
+      description: 'comma-separated fields to return',
+      schema: { type: 'string' },
+    },
+    {
+      name: 'limit',
+      in: 'query',
+      description: `rows (default ${limits.defaultLimit}, capped at ${limits.maxLimit})`,
+      schema: { type: 'integer', minimum: 0 },
+    },
+    { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+  ];
+}
+
+/** The OpenAPI paths and schemas of every entity's REST routes under `basePath` (e.g. `/crud`). */
+export function entitiesOpenApi(
+  catalog: EntityCatalog,
+  basePath: string,
+  limits: ListLimits = DEFAULT_LIST_LIMITS,
+): OpenApiFragment {
+  const fragment: OpenApiFragment = { paths: {}, components: { schemas: {} }, tags: [] };
+  const security = [{ [OPENAPI_BEARER_SCHEME]: [] }];
+  const unauthorized = { '401': errorResponse('no bearer token'), '403': errorResponse('unknown token') };
+  for (const model of catalog.all()) {
+    Object.assign(fragment.components.schemas, entitySchemas(model));
+    const name = pascal(model.name);
+    const ref = (s: string) => ({ $ref: `#/components/schemas/${s}` });
+    const json = (schema: unknown) => ({ 'application/json': { schema } });
+    const tags = [model.name];
+    fragment.tags?.push({ name: model.name, description: model.description });
+    const idParam = { name: 'id', in: 'path', required: true, schema: primaryKeySchema(model) };
+    const etag = { ETag: { description: 'the row version, for If-Match', schema: { type: 'string' } } };
+    fragment.paths[`${basePath}/${model.name}`] = {
+      get: {
+        tags,
+        operationId: `list${name}`,
+        summary: `List ${model.name} rows`,
+        parameters: listParameters(model, limits),
+        responses: {
+          '200': { description: 'rows', content: json({ type: 'array', items: ref(name) }) },
+          '400': errorResponse('a bad filter, order, select or limit'),
+        },
+      },
+      post: {
+        tags,
+        operationId: `create${name}`,
+        summary: `Create one ${model.name} (an object) or several in one transaction (an array)`,
+        security,
+        requestBody: {
+          required: true,
+          content: json({ oneOf: [ref(`${name}Create`), { type: 'array', items: ref(`${name}Create`) }] }),
+        },
+        responses: {
+          '201': {
+            description: 'created; Location names the row (for a single object)',
+            headers: { Location: { schema: { type: 'string' } }, ...etag },
+            content: json({ oneOf: [ref(name), { type: 'array', items: ref(name) }] }),
+          },
+          '400': errorResponse('invalid fields, each named'),
+          ...unauthorized,
+          '409': errorResponse('a unique field already has that value (named in `field`)'),
+          '413': errorResponse('body over the limit'),
+          '415': errorResponse('not application/json'),
+        },
+      },
+    };
+    fragment.paths[`${basePath}/${model.name}/{id}`] = {
+      get: {
+        tags,
+        operationId: `get${name}`,
+        parameters: [idParam],
+        responses: {
+          '200': { description: 'the row', headers: etag, content: json(ref(name)) },
+          '404': errorResponse('no such row'),
+        },
+      },
+      patch: {
+        tags,
+        operationId: `update${name}`,
+        summary: 'Change some fields; with If-Match only if the row is still at that version',
+        security,
+        parameters: [
+          idParam,
+          {
+            name: 'If-Match',
+            in: 'header',
+            required: false,
+            schema: { type: 'string' },
+            description: 'an ETag from a read',
+          },
+        ],
+        requestBody: { required: true, content: json(ref(`${name}Patch`)) },
+        responses: {
+          '200': { description: 'the updated row', headers: etag, content: json(ref(name)) },
+          '400': errorResponse('invalid fields, each named'),
+          ...unauthorized,
+          '404': errorResponse('no such row'),
+          '409': errorResponse('a unique field already has that value'),
+          '412': errorResponse('the row changed since that ETag'),
+          '415': errorResponse('not application/json'),
+        },
+      },
+      delete: {
+        tags,
+        operationId: `delete${name}`,
+        security,
+        parameters: [
+          idParam,
+          { name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } },
+        ],
+        responses: {
+          '204': { description: 'deleted' },
+          ...unauthorized,
+          '404': errorResponse('no such row'),
+          '412': errorResponse('the row changed since that ETag'),
+        },
+      },
+    };
+    for (const query of model.queries.values()) {
+      fragment.paths[`${basePath}/${model.name}/queries/${query.name}`] = {
+        get: {
+          tags,
+          operationId: `${model.name}_${query.name}`,
+          summary: query.description ?? `named query ${query.name}`,
+          parameters: [
+            ...query.params.map((p) => ({
+              name: p.name,
+              in: 'query',
+              required: p.definition.required === true,
+              description: p.definition.description,
+              schema: fieldJsonSchema(p.definition, false),
+            })),
+            {
+              name: 'limit',
+              in: 'query',
+              description: `rows (capped at ${limits.maxLimit})`,
+              schema: { type: 'integer', minimum: 0 },
+            },
+          ],
+          responses: {
+            '200': { description: 'rows', content: json({ type: 'array', items: { type: 'object' } }) },
+            '400': errorResponse('a missing or bad parameter'),
+          },
+        },
+      };
+    }
+  }
+  return fragment;
+}

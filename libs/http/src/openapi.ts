@@ -1,0 +1,87 @@
+import type { INestApplication } from '@nestjs/common';
+import type { AbstractHttpAdapter } from '@nestjs/core';
+import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { OPENAPI_BEARER_SCHEME, OpenApiFragment } from '@choreo/entities';
+
+export type OpenApiDocument = OpenAPIObject;
+
+export interface OpenApiInfo {
+  title: string;
+  version: string;
+  description?: string;
+}
+
+const ERROR_SCHEMA = {
+  type: 'object',
+  required: ['statusCode', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer' },
+    error: {
+      type: 'string',
+      description: 'stable code: validation_failed, not_found, unique_violation, precondition_failed, …',
+    },
+    message: { type: 'string' },
+    issues: {
+      type: 'array',
+      description: 'for a 400: each bad field and what is wrong with it',
+      items: {
+        type: 'object',
+        required: ['field', 'message'],
+        properties: { field: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+    field: { type: 'string', description: 'for a 409: the unique field whose value is taken' },
+  },
+};
+
+/**
+ * An OpenAPI 3.1 document with the shared error body and bearer scheme, merging `fragments`
+ * (e.g. `entitiesOpenApi(catalog, '/crud')` and an app's own routes).
+ */
+export function createOpenApiDocument(info: OpenApiInfo, ...fragments: OpenApiFragment[]): OpenApiDocument {
+  const document = {
+    openapi: '3.1.0',
+    info,
+    paths: {} as Record<string, Record<string, unknown>>,
+    tags: [] as { name: string; description?: string }[],
+    components: {
+      schemas: { Error: ERROR_SCHEMA } as Record<string, unknown>,
+      securitySchemes: {
+        [OPENAPI_BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: 'a token from API_TOKENS' },
+      },
+    },
+  };
+  for (const fragment of fragments) {
+    for (const [path, operations] of Object.entries(fragment.paths)) {
+      document.paths[path] = { ...(document.paths[path] ?? {}), ...operations };
+    }
+    Object.assign(document.components.schemas, fragment.components.schemas);
+    for (const tag of fragment.tags ?? [])
+      if (!document.tags.some((t) => t.name === tag.name)) document.tags.push(tag);
+  }
+  return document as unknown as OpenApiDocument;
+}
+
+/**
+ * Serves `document` as JSON at `/<jsonPath>` (default openapi.json) and Swagger UI at `/<uiPath>`
+ * (default docs). Takes the HTTP adapter rather than the app, so a module can call it from
+ * `onModuleInit` with `HttpAdapterHost` (routes added then still precede Nest's 404 handler), and
+ * a main.ts with `app.getHttpAdapter()`.
+ */
+export function serveOpenApi(
+  httpAdapter: AbstractHttpAdapter,
+  document: OpenApiDocument,
+  options: { uiPath?: string; jsonPath?: string } = {},
+): void {
+  // SwaggerModule.setup needs only these two members of the application (no global prefix here).
+  const app = {
+    getHttpAdapter: () => httpAdapter,
+    useStaticAssets: (path: string, staticOptions: unknown) =>
+      httpAdapter.useStaticAssets?.(path, staticOptions),
+  } as unknown as INestApplication;
+  SwaggerModule.setup(options.uiPath ?? 'docs', app, document, {
+    jsonDocumentUrl: options.jsonPath ?? 'openapi.json',
+    raw: ['json'],
+    customSiteTitle: document.info.title,
+  });
+}

@@ -1,0 +1,230 @@
+import { v7 as uuidv7 } from 'uuid';
+import {
+  DEFAULT_LIST_LIMITS,
+  EntityCatalog,
+  EntityError,
+  EntityModel,
+  ListLimits,
+  QueryInput,
+  SqlValue,
+  WriteValues,
+  buildListStatement,
+  parseId,
+  parseQueryParameters,
+  quoteIdent,
+  validateWrite,
+} from '@choreo/entities';
+import { Database, Queryable, Tx, sqlState } from './database';
+
+/** A row as the API returns it: every column, `version` being the ETag. */
+export type EntityRow = Record<string, unknown> & { version: number };
+
+export interface WriteOptions {
+  /** Only if the row is still at this version (from `If-Match`); else EntityError('stale'). */
+  ifMatch?: number;
+}
+
+/** Named queries may not hold a read transaction open for longer than this. */
+const QUERY_TIMEOUT_MS = 5000;
+
+/**
+ * Reads and writes of declared entities. Writes take the caller's transaction (`tx`), so the
+ * crud app and the events path (row + outbox event in one transaction) run the same validation,
+ * the same SQL and raise the same EntityErrors:
+ *
+ *   await db.transaction(async (tx) => {
+ *     const row = await entities.insert(tx, 'product', body);
+ *     await outbox.append(tx, …);
+ *   });
+ */
+export class EntityRepository {
+  constructor(
+    readonly catalog: EntityCatalog,
+    private readonly limits: ListLimits = DEFAULT_LIST_LIMITS,
+  ) {}
+
+  /** Validates `body` and inserts it; returns the stored row. */
+  async insert(tx: Tx, entity: string, body: unknown): Promise<EntityRow> {
+    const model = this.catalog.get(entity);
+    return this.insertValues(tx, model, this.withId(model, validateWrite(model, body, 'create')));
+  }
+
+  /** Validates every body first (problems named `[i].field`), then inserts them in order. */
+  async insertMany(tx: Tx, entity: string, bodies: unknown[]): Promise<EntityRow[]> {
+    const model = this.catalog.get(entity);
+    const problems = [];
+    const rows: WriteValues[] = [];
+    for (const [i, body] of bodies.entries()) {
+      try {
+        rows.push(this.withId(model, validateWrite(model, body, 'create', [i])));
+      } catch (error) {
+        if (!(error instanceof EntityError)) throw error;
+        problems.push(...error.problems);
+      }
+    }
+    if (problems.length > 0) throw EntityError.invalid(problems, 'body');
+    const stored: EntityRow[] = [];
+    for (const values of rows) stored.push(await this.insertValues(tx, model, values));
+    return stored;
+  }
+
+  /** Applies a partial update; bumps `version` and `updated_at`. */
+  async update(
+    tx: Tx,
+    entity: string,
+    id: string,
+    patch: unknown,
+    options: WriteOptions = {},
+  ): Promise<EntityRow> {
+    const model = this.catalog.get(entity);
+    const key = parseId(model, id);
+    const values = validateWrite(model, patch, 'patch');
+    const params: SqlValue[] = [];
+    const assignments = [...values].map(([column, value]) => {
+      params.push(value);
+      return `${quoteIdent(column)} = $${params.length}`;
+    });
+    params.push(key);
+    let where = `${quoteIdent(model.primaryKey.name)} = $${params.length}`;
+    if (options.ifMatch !== undefined) {
+      params.push(options.ifMatch);
+      // Under READ COMMITTED a concurrent update makes this re-check the new row version: of two
+      // writers holding the same ETag exactly one matches.
+      where += ` AND "version" = $${params.length}`;
+    }
+    const text =
+      `UPDATE ${quoteIdent(model.table)} SET ${assignments.join(', ')}, "version" = "version" + 1, "updated_at" = now()` +
+      ` WHERE ${where} RETURNING *`;
+    const { rows } = await this.write(tx, model, text, params);
+    if (rows.length === 0) throw await this.missOrStale(tx, model, id, key);
+    return rows[0];
+  }
+
+  /** Deletes a row; returns it as it was. */
+  async delete(tx: Tx, entity: string, id: string, options: WriteOptions = {}): Promise<EntityRow> {
+    const model = this.catalog.get(entity);
+    const key = parseId(model, id);
+    const params: SqlValue[] = [key];
+    let where = `${quoteIdent(model.primaryKey.name)} = $1`;
+    if (options.ifMatch !== undefined) {
+      params.push(options.ifMatch);
+      where += ` AND "version" = $2`;
+    }
+    const { rows } = await this.write(
+      tx,
+      model,
+      `DELETE FROM ${quoteIdent(model.table)} WHERE ${where} RETURNING *`,
+      params,
+    );
+    if (rows.length === 0) throw await this.missOrStale(tx, model, id, key);
+    return rows[0];
+  }
+
+  /** One row by primary key; EntityError('not_found') when there is none. */
+  async findById(db: Queryable, entity: string, id: string): Promise<EntityRow> {
+    const model = this.catalog.get(entity);
+    const { rows } = await db.query<EntityRow>(
+      `SELECT * FROM ${quoteIdent(model.table)} WHERE ${quoteIdent(model.primaryKey.name)} = $1`,
+      [parseId(model, id)],
+    );
+    if (rows.length === 0) throw EntityError.notFound(model.name, id);
+    return rows[0];
+  }
+
+  /** `GET /crud/:entity?…`: filters, order, select, limit, offset (see buildListStatement). */
+  async list(db: Queryable, entity: string, query: QueryInput): Promise<Record<string, unknown>[]> {
+    const statement = buildListStatement(this.catalog.get(entity), query, this.limits);
+    const { rows } = await db.query(statement.text, statement.values);
+    return rows;
+  }
+
+  /** Runs a named query of the definition in a read-only transaction, at most `limit` rows. */
+  async runQuery(
+    db: Database,
+    entity: string,
+    name: string,
+    input: QueryInput,
+  ): Promise<Record<string, unknown>[]> {
+    const model = this.catalog.get(entity);
+    const query = model.queries.get(name);
+    if (!query) throw EntityError.unknownQuery(entity, name);
+    const values: unknown[] = parseQueryParameters(query, input);
+    const limitText = input.limit;
+    if (limitText !== undefined && (Array.isArray(limitText) || !/^\d{1,9}$/.test(limitText))) {
+      throw EntityError.invalid(
+        [{ field: 'limit', message: 'expected a non-negative integer' }],
+        'query parameters',
+      );
+    }
+    values.push(
+      Math.min(limitText === undefined ? this.limits.defaultLimit : Number(limitText), this.limits.maxLimit),
+    );
+    return db.transaction(
+      async (tx) =>
+        (await tx.query(`SELECT * FROM (${query.text}) AS q LIMIT $${values.length}`, values)).rows,
+      { readOnly: true, statementTimeoutMs: QUERY_TIMEOUT_MS },
+    );
+  }
+
+  private withId(model: EntityModel, values: WriteValues): WriteValues {
+    if (model.primaryKey.type === 'uuid' && !values.has(model.primaryKey.name)) {
+      // UUIDv7 is time-ordered: new rows land at the right edge of the primary key index.
+      return new Map([[model.primaryKey.name, uuidv7()], ...values]);
+    }
+    return values;
+  }
+
+  private async insertValues(tx: Tx, model: EntityModel, values: WriteValues): Promise<EntityRow> {
+    const columns = [...values.keys()].map(quoteIdent);
+    const placeholders = columns.map((_, i) => `$${i + 1}`);
+    const text =
+      columns.length === 0
+        ? `INSERT INTO ${quoteIdent(model.table)} DEFAULT VALUES RETURNING *`
+        : `INSERT INTO ${quoteIdent(model.table)} (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING *`;
+    const { rows } = await this.write(tx, model, text, [...values.values()]);
+    return rows[0];
+  }
+
+  private async write(tx: Tx, model: EntityModel, text: string, values: SqlValue[]) {
+    try {
+      return await tx.query<EntityRow>(text, values);
+    } catch (error) {
+      throw translateWriteError(model, error);
+    }
+  }
+
+  private async missOrStale(tx: Tx, model: EntityModel, id: string, key: SqlValue): Promise<EntityError> {
+    const { rows } = await tx.query<{ version: number }>(
+      `SELECT "version" FROM ${quoteIdent(model.table)} WHERE ${quoteIdent(model.primaryKey.name)} = $1`,
+      [key],
+    );
+    return rows.length === 0
+      ? EntityError.notFound(model.name, id)
+      : EntityError.stale(model.name, id, rows[0].version);
+  }
+}
+
+/** Maps a PostgreSQL error of a write to the EntityError the caller can act on; others pass through. */
+export function translateWriteError(model: EntityModel, error: unknown): unknown {
+  const state = sqlState(error);
+  const detail = error as { constraint?: string; column?: string; message?: string };
+  if (state === '23505') {
+    const index = model.indexes.find((i) => i.name === detail.constraint);
+    const field = index
+      ? index.columns.join(',')
+      : detail.constraint === `${model.table}_pkey`
+        ? model.primaryKey.name
+        : (detail.constraint ?? 'unknown');
+    return EntityError.conflict(model.name, field);
+  }
+  if (state === '23502' && detail.column) {
+    return EntityError.invalid([{ field: detail.column, message: 'is required' }], 'body');
+  }
+  if (state === '22003' || state === '22P02' || state === '23514' || state === '22001') {
+    return EntityError.invalid(
+      [{ field: detail.column ?? 'body', message: detail.message ?? 'invalid value' }],
+      'body',
+    );
+  }
+  return error;
+}
