@@ -88,11 +88,28 @@ export function problemsFromZod(error: z.ZodError, prefix: readonly PropertyKey[
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
         problems.push({ field: formatPath([...path, key]), message: 'unknown field' });
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+    } else if (
+      (issue.code === 'invalid_type' || issue.code === 'invalid_union') &&
+      issue.input === undefined
+    ) {
+      // Callers parse with `reportInput: true`, so an undefined input is a missing key.
       problems.push({ field: formatPath(path), message: 'is required' });
+    } else if (issue.code === 'invalid_union') {
+      problems.push({ field: formatPath(path), message: unionMessage(issue.errors) });
     } else {
       problems.push({ field: formatPath(path), message: issue.message.replace(/^Invalid input: /, '') });
     }
   }
   return problems;
+}
+
+// A union (a decimal is a number or a numeric string) fails in every branch; when the input had
+// one branch's type, that branch's complaint is the useful one.
+function unionMessage(branches: z.core.$ZodIssue[][]): string {
+  const specific = branches.flat().find((issue) => issue.code !== 'invalid_type');
+  if (specific) return specific.message;
+  const expected = branches
+    .flat()
+    .flatMap((issue) => (issue.code === 'invalid_type' ? [issue.expected] : []));
+  return `expected ${[...new Set(expected)].join(' or ')}`;
 }

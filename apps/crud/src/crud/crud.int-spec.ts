@@ -1,0 +1,636 @@
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Client } from 'pg';
+import { EntityDefinitionError } from '@choreo/entities';
+import { runApp } from '@choreo/runtime';
+import { PostgresServer, startPostgres } from '@choreo/testing';
+import { CrudModule } from './crud.module';
+
+const TOKEN = 'crud-test-token-0123456789';
+const repoEntities = path.resolve(__dirname, '../../../../entities');
+
+// Every field type and constraint, beside the shipped product and hello.
+const GADGET = `
+name: gadget
+description: every type there is
+fields:
+  sku: { type: text, required: true, unique: true, pattern: '[A-Z]{3}-\\d+' }
+  label: { type: text }
+  count: { type: integer, min: 0 }
+  big: { type: bigint }
+  amount: { type: decimal, precision: 10, scale: 3 }
+  active: { type: boolean, default: true }
+  seen_at: { type: timestamp }
+  born_on: { type: date }
+  attrs: { type: jsonb }
+  colour: { type: enum, values: [red, green, blue] }
+  owner: { type: uuid }
+indexes:
+  - { fields: [attrs], type: gin }
+queries:
+  sneaky_delete:
+    description: a definition bug the read-only transaction must stop
+    sql: with gone as (delete from gadget returning *) select count(*) as n from gone
+`;
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+describe('crud app /crud/:entity (real PostgreSQL)', () => {
+  let pg: PostgresServer;
+  let app: INestApplication;
+  let base: string;
+  let sql: Client;
+
+  async function call(
+    method: string,
+    url: string,
+    options: { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> } = {},
+  ): Promise<Reply> {
+    const headers: Record<string, string> = { ...options.headers };
+    const token = options.token === undefined ? TOKEN : options.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    let payload: string | undefined = options.raw;
+    if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${base}${url}`, { method, headers, body: payload });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // not JSON (the Swagger UI page)
+    }
+    return { status: response.status, headers: response.headers, body };
+  }
+
+  const create = async (entity: string, body: unknown) => {
+    const reply = await call('POST', `/crud/${entity}`, { body });
+    expect(reply.status).toBe(201);
+    return reply.body as Record<string, unknown> & { id: string; version: number };
+  };
+  const ids = (reply: Reply) => (reply.body as { id: string }[]).map((r) => r.id);
+  const issues = (reply: Reply) =>
+    (reply.body as { issues: { field: string; message: string }[] }).issues.map((i) => i.field);
+  const count = async (table: string) =>
+    Number((await sql.query(`select count(*)::int as n from ${table}`)).rows[0].n);
+
+  beforeAll(async () => {
+    pg = await startPostgres({ fsync: false });
+    const url = await pg.createDatabase('crud');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'crud-entities-'));
+    copyFileSync(path.join(repoEntities, 'product.yaml'), path.join(dir, 'product.yaml'));
+    copyFileSync(path.join(repoEntities, 'hello.yaml'), path.join(dir, 'hello.yaml'));
+    writeFileSync(path.join(dir, 'gadget.yaml'), GADGET);
+    app = await runApp({
+      app: 'crud',
+      module: CrudModule.forRoot({
+        entitiesDir: dir,
+        database: { url, poolMax: 10 },
+        auth: { tokens: [TOKEN, 'another-token-0123456789'], protectReads: false },
+        limits: { defaultLimit: 3, maxLimit: 5 },
+      }),
+      http: { port: 0, host: '127.0.0.1', bodyLimit: '4kb', corsOrigins: ['http://allowed.example'] },
+      log: { level: 'silent' },
+    });
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    sql = new Client({ connectionString: url });
+    await sql.connect();
+  });
+
+  afterAll(async () => {
+    await sql?.end();
+    await app?.close();
+    await pg?.stop();
+  });
+
+  describe('tables', () => {
+    it('creates one table per entity with REPLICA IDENTITY FULL and the declared indexes', async () => {
+      const { rows } = await sql.query(
+        `select relname, relreplident from pg_class where relname in ('product', 'hello', 'gadget') order by relname`,
+      );
+      expect(rows).toEqual([
+        { relname: 'gadget', relreplident: 'f' },
+        { relname: 'hello', relreplident: 'f' },
+        { relname: 'product', relreplident: 'f' },
+      ]);
+      const indexes = await sql.query(
+        `select indexname from pg_indexes where tablename = 'product' order by 1`,
+      );
+      expect(indexes.rows.map((r) => r.indexname)).toEqual(['product_category_idx', 'product_pkey']);
+    });
+  });
+
+  describe('create and read', () => {
+    it('POST answers 201 with Location and ETag; GET returns the row with the same ETag', async () => {
+      const reply = await call('POST', '/crud/product', {
+        body: { name: 'Widget', price: 9.99, category: 'tools' },
+      });
+      expect(reply.status).toBe(201);
+      const row = reply.body as Record<string, unknown>;
+      expect(row).toMatchObject({ name: 'Widget', price: '9.99', category: 'tools', stock: 0, version: 1 });
+      expect(reply.headers.get('location')).toBe(`/crud/product/${String(row.id)}`);
+      expect(reply.headers.get('etag')).toBe('"1"');
+
+      const read = await call('GET', reply.headers.get('location')!);
+      expect(read.status).toBe(200);
+      expect(read.body).toEqual(row);
+      expect(read.headers.get('etag')).toBe('"1"');
+      // Through node:http: fetch adds Cache-Control: no-cache to conditional requests.
+      const unchanged = await new Promise<number>((resolve, reject) =>
+        http
+          .get(`${base}${reply.headers.get('location')!}`, { headers: { 'if-none-match': '"1"' } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject),
+      );
+      expect(unchanged).toBe(304);
+    });
+
+    it('POST of an array creates every row in one transaction, or none when one is invalid', async () => {
+      const before = await count('hello');
+      const ok = await call('POST', '/crud/hello', { body: [{ world: 'a' }, { world: 'b' }, {}] });
+      expect(ok.status).toBe(201);
+      expect((ok.body as { world: string | null }[]).map((r) => r.world)).toEqual(['a', 'b', null]);
+      expect(await count('hello')).toBe(before + 3);
+
+      const bad = await call('POST', '/crud/product', {
+        body: [{ name: 'fine', price: 1 }, { name: 'bad', price: -1 }, { price: 'x' }],
+      });
+      expect(bad.status).toBe(400);
+      expect(issues(bad)).toEqual(['[1].price', '[2].name', '[2].price']);
+      expect((await sql.query(`select 1 from product where name = 'fine'`)).rowCount).toBe(0);
+    });
+
+    it('round-trips every field type', async () => {
+      const owner = '0190b2c4-1f6e-7a3b-9c1d-2e3f4a5b6c7d';
+      const row = await create('gadget', {
+        sku: 'ABC-1',
+        label: 'everything',
+        count: 3,
+        big: '9007199254740993',
+        amount: '1234.567',
+        seen_at: '2026-01-31T12:00:00.000Z',
+        born_on: '2026-01-31',
+        attrs: { size: 'L', tags: ['x', 'y'] },
+        colour: 'green',
+        owner,
+      });
+      expect(row).toMatchObject({
+        sku: 'ABC-1',
+        count: 3,
+        big: '9007199254740993',
+        amount: '1234.567',
+        active: true,
+        seen_at: '2026-01-31T12:00:00.000Z',
+        born_on: '2026-01-31',
+        attrs: { size: 'L', tags: ['x', 'y'] },
+        colour: 'green',
+        owner,
+      });
+      expect((await call('GET', `/crud/gadget?attrs=eq.{"size":"L","tags":["x","y"]}`)).body).toHaveLength(1);
+    });
+
+    it('answers 400 naming each bad field', async () => {
+      const reply = await call('POST', '/crud/gadget', {
+        body: {
+          sku: 'lower-1',
+          count: -1,
+          big: 'lots',
+          amount: 1.2345,
+          active: 'yes',
+          seen_at: 'yesterday',
+          born_on: '2026-13-45',
+          colour: 'purple',
+          owner: 'nobody',
+          shape: 'round',
+          version: 7,
+        },
+      });
+      expect(reply.status).toBe(400);
+      expect(reply.body).toMatchObject({ statusCode: 400, error: 'validation_failed' });
+      expect(issues(reply).sort()).toEqual(
+        [
+          'active',
+          'amount',
+          'big',
+          'born_on',
+          'colour',
+          'count',
+          'owner',
+          'seen_at',
+          'shape',
+          'sku',
+          'version',
+        ].sort(),
+      );
+      const missing = await call('POST', '/crud/product', { body: { category: 'x' } });
+      expect((missing.body as { issues: unknown[] }).issues).toEqual(
+        expect.arrayContaining([
+          { field: 'name', message: 'is required' },
+          { field: 'price', message: 'is required' },
+        ]),
+      );
+    });
+
+    it('answers 404 for an unknown entity or id, 400 for a malformed id', async () => {
+      expect((await call('GET', '/crud/nothing')).status).toBe(404);
+      expect((await call('GET', '/crud/nothing/1')).body).toMatchObject({ error: 'unknown_entity' });
+      expect((await call('POST', '/crud/nothing', { body: {} })).status).toBe(404);
+      expect((await call('GET', '/crud/product/0190b2c4-1f6e-7a3b-9c1d-2e3f4a5b6c7d')).body).toMatchObject({
+        statusCode: 404,
+        error: 'not_found',
+      });
+      const malformed = await call('GET', '/crud/product/42');
+      expect(malformed.status).toBe(400);
+      expect(issues(malformed)).toEqual(['id']);
+    });
+
+    it('answers 409 naming the field on a unique violation', async () => {
+      await create('gadget', { sku: 'DUP-1' });
+      const reply = await call('POST', '/crud/gadget', { body: { sku: 'DUP-1' } });
+      expect(reply.status).toBe(409);
+      expect(reply.body).toMatchObject({ error: 'unique_violation', field: 'sku' });
+      const other = await create('gadget', { sku: 'DUP-2' });
+      const patch = await call('PATCH', `/crud/gadget/${other.id}`, { body: { sku: 'DUP-1' } });
+      expect(patch.status).toBe(409);
+      expect(patch.body).toMatchObject({ field: 'sku' });
+    });
+  });
+
+  describe('update and delete', () => {
+    it('PATCH changes only the given fields and bumps version, updated_at and the ETag', async () => {
+      const row = await create('product', { name: 'Lamp', price: '20.00', category: 'home', stock: 4 });
+      const reply = await call('PATCH', `/crud/product/${row.id}`, { body: { stock: 3 } });
+      expect(reply.status).toBe(200);
+      expect(reply.body).toMatchObject({
+        name: 'Lamp',
+        price: '20.00',
+        category: 'home',
+        stock: 3,
+        version: 2,
+      });
+      expect(reply.headers.get('etag')).toBe('"2"');
+      const updated = reply.body as { created_at: string; updated_at: string };
+      expect(Date.parse(updated.updated_at)).toBeGreaterThan(Date.parse(updated.created_at));
+
+      const nulled = await call('PATCH', `/crud/product/${row.id}`, { body: { category: null } });
+      expect(nulled.body).toMatchObject({ category: null, version: 3 });
+      const invalid = await call('PATCH', `/crud/product/${row.id}`, {
+        body: { name: null, id: row.id, created_at: 'now', stock: -1 },
+      });
+      expect(invalid.status).toBe(400);
+      expect(issues(invalid).sort()).toEqual(['created_at', 'id', 'name', 'stock']);
+      expect(
+        (await call('PATCH', `/crud/product/0190b2c4-1f6e-7a3b-9c1d-2e3f4a5b6c7d`, { body: { stock: 1 } }))
+          .status,
+      ).toBe(404);
+    });
+
+    it('PATCH with a stale If-Match answers 412 and changes nothing', async () => {
+      const row = await create('product', { name: 'Chair', price: 50 });
+      expect(
+        (
+          await call('PATCH', `/crud/product/${row.id}`, {
+            body: { stock: 1 },
+            headers: { 'if-match': '"1"' },
+          })
+        ).status,
+      ).toBe(200);
+      const stale = await call('PATCH', `/crud/product/${row.id}`, {
+        body: { stock: 9 },
+        headers: { 'if-match': '"1"' },
+      });
+      expect(stale.status).toBe(412);
+      expect(stale.body).toMatchObject({ error: 'precondition_failed' });
+      expect(
+        (
+          await call('PATCH', `/crud/product/${row.id}`, {
+            body: { stock: 9 },
+            headers: { 'if-match': 'garbage' },
+          })
+        ).status,
+      ).toBe(412);
+      expect((await call('GET', `/crud/product/${row.id}`)).body).toMatchObject({ stock: 1, version: 2 });
+    });
+
+    it('of concurrent PATCHes holding the same If-Match exactly one wins', async () => {
+      const row = await create('product', { name: 'Contested', price: 1, stock: 0 });
+      const replies = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          call('PATCH', `/crud/product/${row.id}`, {
+            body: { stock: i + 1 },
+            headers: { 'if-match': '"1"' },
+          }),
+        ),
+      );
+      const statuses = replies.map((r) => r.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 412)).toHaveLength(11);
+      const winner = replies.find((r) => r.status === 200)!.body as { stock: number };
+      expect((await call('GET', `/crud/product/${row.id}`)).body).toMatchObject({
+        stock: winner.stock,
+        version: 2,
+      });
+    });
+
+    it('DELETE answers 204, then the row is gone; a stale If-Match is 412', async () => {
+      const row = await create('hello', { world: 'bye' });
+      await call('PATCH', `/crud/hello/${row.id}`, { body: { world: 'bye!' } });
+      expect((await call('DELETE', `/crud/hello/${row.id}`, { headers: { 'if-match': '"1"' } })).status).toBe(
+        412,
+      );
+      const deleted = await call('DELETE', `/crud/hello/${row.id}`, { headers: { 'if-match': '"2"' } });
+      expect(deleted.status).toBe(204);
+      expect((await call('GET', `/crud/hello/${row.id}`)).status).toBe(404);
+      expect((await call('DELETE', `/crud/hello/${row.id}`)).status).toBe(404);
+    });
+  });
+
+  describe('list filters', () => {
+    let catalog: Record<string, string>;
+
+    beforeAll(async () => {
+      await sql.query(`delete from gadget`);
+      catalog = {};
+      const rows = [
+        { sku: 'FLT-1', label: 'Alpha', count: 1, amount: '1.5', active: true, colour: 'red' },
+        { sku: 'FLT-2', label: 'alphabet', count: 2, amount: '2.5', active: false, colour: 'green' },
+        { sku: 'FLT-3', label: 'Beta', count: 3, amount: '3.5', active: true, colour: 'blue' },
+        { sku: 'FLT-4', label: null, count: 4, amount: '4.5', active: false, colour: 'red' },
+        { sku: 'FLT-5', label: 'gamma', count: 5, amount: '5.5', active: true, colour: null },
+        { sku: 'FLT-6', label: "it's", count: 6, amount: '6.5', active: true, colour: null },
+      ];
+      for (const row of rows) catalog[row.sku] = (await create('gadget', row)).id;
+    });
+
+    const skus = async (query: string) => {
+      const reply = await call('GET', `/crud/gadget?${query}${query ? '&' : ''}order=sku&limit=5`);
+      expect(reply.status).toBe(200);
+      return (reply.body as { sku: string }[]).map((r) => r.sku);
+    };
+
+    it.each([
+      ['count=eq.3', ['FLT-3']],
+      ['count=neq.3', ['FLT-1', 'FLT-2', 'FLT-4', 'FLT-5', 'FLT-6']],
+      ['count=gt.4', ['FLT-5', 'FLT-6']],
+      ['count=gte.4', ['FLT-4', 'FLT-5', 'FLT-6']],
+      ['count=lt.2', ['FLT-1']],
+      ['count=lte.2', ['FLT-1', 'FLT-2']],
+      ['amount=gte.2.5&amount=lt.4', ['FLT-2', 'FLT-3']],
+      ['label=like.alpha*', ['FLT-2']],
+      ['label=ilike.alpha*', ['FLT-1', 'FLT-2']],
+      ['label=like.%25a', ['FLT-1', 'FLT-3', 'FLT-5']],
+      ['colour=in.(red,blue)', ['FLT-1', 'FLT-3', 'FLT-4']],
+      ['count=in.(2,6)', ['FLT-2', 'FLT-6']],
+      ['colour=is.null', ['FLT-5', 'FLT-6']],
+      ['label=not.is.null&colour=not.is.null', ['FLT-1', 'FLT-2', 'FLT-3']],
+      ['active=is.false', ['FLT-2', 'FLT-4']],
+      ['active=eq.true&colour=eq.red', ['FLT-1']],
+      ['colour=not.in.(red,green)', ['FLT-3']],
+      ["label=eq.it's", ['FLT-6']],
+    ])('%s', async (query, expected) => {
+      expect(await skus(query)).toEqual(expected);
+    });
+
+    it('orders, pages with limit and offset, caps the limit and selects fields', async () => {
+      const desc = await call('GET', '/crud/gadget?order=count.desc&limit=2');
+      expect((desc.body as { sku: string }[]).map((r) => r.sku)).toEqual(['FLT-6', 'FLT-5']);
+      const page = await call('GET', '/crud/gadget?order=count.desc&limit=2&offset=2');
+      expect((page.body as { sku: string }[]).map((r) => r.sku)).toEqual(['FLT-4', 'FLT-3']);
+      expect(((await call('GET', '/crud/gadget')).body as unknown[]).length).toBe(3);
+      expect(((await call('GET', '/crud/gadget?limit=1000')).body as unknown[]).length).toBe(5);
+      const nullsFirst = await call('GET', '/crud/gadget?order=label.asc.nullsfirst&limit=1');
+      expect((nullsFirst.body as { sku: string }[])[0].sku).toBe('FLT-4');
+      const selected = await call('GET', '/crud/gadget?select=sku,count&count=eq.1');
+      expect(selected.body).toEqual([{ sku: 'FLT-1', count: 1 }]);
+      expect(ids(await call('GET', `/crud/gadget?id=eq.${catalog['FLT-2']}`))).toEqual([catalog['FLT-2']]);
+    });
+
+    it('answers 400 naming each bad filter, operator, order, select and limit', async () => {
+      const reply = await call(
+        'GET',
+        '/crud/gadget?count=gt.many&colour=between.a&nope=eq.1&order=sku.up&select=sku,nope&limit=-3',
+      );
+      expect(reply.status).toBe(400);
+      expect(issues(reply)).toEqual(['count', 'colour', 'nope', 'select', 'order', 'limit']);
+      expect(issues(await call('GET', '/crud/gadget?active=like.t*'))).toEqual(['active']);
+      expect(issues(await call('GET', '/crud/gadget?count=in.1,2'))).toEqual(['count']);
+    });
+  });
+
+  describe('injection attempts', () => {
+    it('matches filter values literally and refuses SQL in field names, order and select; the table stays intact', async () => {
+      const before = await count('product');
+      const payloads = [
+        "x' OR '1'='1",
+        "x'; drop table product; --",
+        '1) or (1=1',
+        '%',
+        "' union select * from pg_user --",
+      ];
+      for (const payload of payloads) {
+        const reply = await call('GET', `/crud/product?name=eq.${encodeURIComponent(payload)}`);
+        expect(reply.status).toBe(200);
+        expect(reply.body).toEqual([]);
+      }
+      const literal = await create('product', { name: "x' OR '1'='1", price: 1 });
+      expect(ids(await call('GET', `/crud/product?name=eq.${encodeURIComponent("x' OR '1'='1")}`))).toEqual([
+        literal.id,
+      ]);
+      expect(
+        ids(await call('GET', `/crud/product?name=in.(${encodeURIComponent(`"x' OR '1'='1",zzz`)})`)),
+      ).toEqual([literal.id]);
+      expect(ids(await call('GET', `/crud/product?name=like.${encodeURIComponent("x' OR%")}`))).toEqual([
+        literal.id,
+      ]);
+
+      const refused = [
+        `/crud/product?${encodeURIComponent('name; drop table product; --')}=eq.1`,
+        `/crud/product?${encodeURIComponent('"name"')}=eq.1`,
+        `/crud/product?order=${encodeURIComponent('name; drop table product')}`,
+        `/crud/product?order=${encodeURIComponent('(select 1)')}`,
+        `/crud/product?order=name.${encodeURIComponent('desc; drop table product')}`,
+        `/crud/product?select=${encodeURIComponent('id, (select usename from pg_user)')}`,
+        `/crud/product?select=${encodeURIComponent('*')}`,
+        `/crud/product?price=gt.${encodeURIComponent('0 or 1=1')}`,
+        `/crud/product?limit=${encodeURIComponent('1; drop table product')}`,
+        `/crud/${encodeURIComponent('product; drop table product')}`,
+      ];
+      for (const url of refused) {
+        const reply = await call('GET', url);
+        expect([url, reply.status]).toEqual([
+          url,
+          url.includes('drop%20table%20product') && url.startsWith('/crud/product%3B') ? 404 : 400,
+        ]);
+      }
+      const body = await call('POST', '/crud/product', {
+        body: { name: "'); drop table product; --", price: 1, 'price = 0; --': 1 },
+      });
+      expect(body.status).toBe(400);
+      expect(issues(body)).toEqual(['price = 0; --']);
+      expect(await count('product')).toBe(before + 1);
+    });
+  });
+
+  describe('named queries', () => {
+    it('runs a named query with typed parameters', async () => {
+      await create('product', { name: 'Saw', price: '12.00', category: 'garden' });
+      await create('product', { name: 'Rake', price: '8.00', category: 'garden' });
+      const reply = await call('GET', '/crud/product/queries/by_category?category=garden');
+      expect(reply.status).toBe(200);
+      expect((reply.body as { name: string }[]).map((r) => r.name)).toEqual(['Rake', 'Saw']);
+      const limited = await call('GET', '/crud/product/queries/by_category?category=garden&limit=1');
+      expect(limited.body).toHaveLength(1);
+    });
+
+    it('answers 400 for a missing or unknown parameter and 404 for an unknown query', async () => {
+      const missing = await call('GET', '/crud/product/queries/by_category');
+      expect(missing.status).toBe(400);
+      expect(issues(missing)).toEqual(['category']);
+      expect(issues(await call('GET', '/crud/product/queries/by_category?category=x&colour=red'))).toEqual([
+        'colour',
+      ]);
+      expect((await call('GET', '/crud/product/queries/nothing')).status).toBe(404);
+    });
+
+    it('runs in a read-only transaction: a query that tries to write fails and changes nothing', async () => {
+      const before = await count('gadget');
+      expect(before).toBeGreaterThan(0);
+      const reply = await call('GET', '/crud/gadget/queries/sneaky_delete');
+      expect(reply.status).toBe(500);
+      expect(await count('gadget')).toBe(before);
+    });
+  });
+
+  describe('the HTTP edge', () => {
+    it('needs a known bearer token for writes (401 without, 403 unknown); reads are public', async () => {
+      const anonymous = await call('POST', '/crud/hello', { body: { world: 'x' }, token: null });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(
+        (await call('POST', '/crud/hello', { body: { world: 'x' }, token: 'not-a-known-token-000000' }))
+          .status,
+      ).toBe(403);
+      expect(
+        (await call('PATCH', '/crud/hello/0190b2c4-1f6e-7a3b-9c1d-2e3f4a5b6c7d', { body: {}, token: null }))
+          .status,
+      ).toBe(401);
+      expect(
+        (await call('DELETE', '/crud/hello/0190b2c4-1f6e-7a3b-9c1d-2e3f4a5b6c7d', { token: null })).status,
+      ).toBe(401);
+      expect(
+        (await call('POST', '/crud/hello', { body: { world: 'x' }, token: 'another-token-0123456789' }))
+          .status,
+      ).toBe(201);
+      expect((await call('GET', '/crud/hello', { token: null })).status).toBe(200);
+    });
+
+    it('answers 415 for a write that is not JSON and 413 over the body limit', async () => {
+      const text = await call('POST', '/crud/hello', {
+        raw: 'world=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(text.status).toBe(415);
+      expect((await call('POST', '/crud/hello', { raw: '{"world":"x"}' })).status).toBe(415);
+      const row = await create('hello', { world: 'small' });
+      expect(
+        (
+          await call('PATCH', `/crud/hello/${row.id}`, {
+            raw: 'x',
+            headers: { 'content-type': 'text/plain' },
+          })
+        ).status,
+      ).toBe(415);
+      const big = await call('POST', '/crud/hello', { body: { world: 'x'.repeat(5000) } });
+      expect(big.status).toBe(413);
+      expect(big.body).toMatchObject({ error: 'payload_too_large' });
+      const broken = await call('POST', '/crud/hello', {
+        raw: '{"world":',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(broken.status).toBe(400);
+    });
+
+    it('answers CORS for configured origins only', async () => {
+      const allowed = await call('GET', '/crud/hello', { headers: { origin: 'http://allowed.example' } });
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('http://allowed.example');
+      const other = await call('GET', '/crud/hello', { headers: { origin: 'http://evil.example' } });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('serves the OpenAPI document generated from the definitions and the Swagger UI', async () => {
+      const reply = await call('GET', '/openapi.json');
+      expect(reply.status).toBe(200);
+      const document = reply.body as {
+        openapi: string;
+        paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
+        components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
+      };
+      expect(document.openapi).toBe('3.1.0');
+      expect(Object.keys(document.paths)).toEqual(
+        expect.arrayContaining([
+          '/crud/product',
+          '/crud/product/{id}',
+          '/crud/product/queries/by_category',
+          '/crud/hello',
+          '/crud/gadget/{id}',
+        ]),
+      );
+      expect(Object.keys(document.paths['/crud/product/{id}'])).toEqual(['get', 'patch', 'delete']);
+      expect(document.paths['/crud/product/queries/by_category'].get.parameters?.map((p) => p.name)).toEqual([
+        'category',
+        'limit',
+      ]);
+      expect(document.components.schemas.ProductCreate.required).toEqual(['name', 'price']);
+      expect(document.components.schemas.ProductCreate.properties.price).toMatchObject({
+        anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }],
+      });
+      expect(Object.keys(document.components.schemas.Product.properties)).toEqual([
+        'id',
+        'name',
+        'price',
+        'category',
+        'stock',
+        'version',
+        'created_at',
+        'updated_at',
+      ]);
+      const docs = await call('GET', '/docs');
+      expect(docs.status).toBe(200);
+      expect(String(docs.body)).toContain('swagger-ui');
+    });
+  });
+
+  it('refuses to start on a definition with errors, naming file and path', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'crud-bad-entities-'));
+    writeFileSync(
+      path.join(dir, 'product.yaml'),
+      'name: product\nfields:\n  price: { type: decimal, min: zero }\n',
+    );
+    let error: unknown;
+    try {
+      CrudModule.forRoot({
+        entitiesDir: dir,
+        database: { url: pg.url, poolMax: 1 },
+        auth: { tokens: [TOKEN], protectReads: false },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EntityDefinitionError);
+    expect((error as Error).message).toMatch(
+      /product\.yaml: fields\.price\.min: expected number, received string/,
+    );
+  });
+});
