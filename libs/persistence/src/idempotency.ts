@@ -16,6 +16,8 @@ create index if not exists idempotency_keys_created_at_idx on idempotency_keys (
 export interface StoredResponse {
   statusCode: number;
   body: unknown;
+  /** Response headers worth replaying (Location, X-Event-ID …). */
+  headers?: Record<string, string>;
 }
 
 /** The same Idempotency-Key was sent with a different request (422). */
@@ -68,16 +70,20 @@ export async function beginIdempotentRequest(
   const { rows } = await client.query<{
     request_hash: string;
     status_code: number | null;
-    response: unknown;
+    response: { body: unknown; headers?: Record<string, string> } | null;
   }>('select request_hash, status_code, response from idempotency_keys where key = $1', [key]);
   const stored = rows[0];
   if (!stored || stored.request_hash !== fingerprint) throw new IdempotencyKeyReusedError(key);
-  if (stored.status_code === null) {
+  if (stored.status_code === null || stored.response === null) {
     // Unreachable while begin and complete share one transaction; a row left half-written by
     // another writer is refused rather than replayed as an empty response.
     throw new Error(`Idempotency-Key ${JSON.stringify(key)} has no stored response`);
   }
-  return { statusCode: stored.status_code, body: stored.response };
+  return {
+    statusCode: stored.status_code,
+    body: stored.response.body,
+    headers: stored.response.headers ?? {},
+  };
 }
 
 /** Stores the response of a request begun with `beginIdempotentRequest`, in the same transaction. */
@@ -89,7 +95,7 @@ export async function completeIdempotentRequest(
   await client.query('update idempotency_keys set status_code = $2, response = $3::jsonb where key = $1', [
     key,
     response.statusCode,
-    JSON.stringify(response.body),
+    JSON.stringify({ body: response.body, headers: response.headers ?? {} }),
   ]);
 }
 

@@ -21,6 +21,8 @@ describe('outbox, inbox and idempotency keys (real PostgreSQL)', () => {
   beforeAll(async () => {
     server = await startPostgres({ fsync: false });
     pool = new Pool({ connectionString: await server.createDatabase('outbox'), max: 8 });
+    // pool.end() resolves before its sockets close; the server stopping right after must not crash the run.
+    pool.on('error', () => undefined);
     await pool.query(INBOX_SCHEMA);
     await pool.query(IDEMPOTENCY_SCHEMA);
     await pool.query('create table note (id int primary key, body text)');
@@ -122,14 +124,20 @@ describe('outbox, inbox and idempotency keys (real PostgreSQL)', () => {
           if (stored) return stored;
           runs += 1;
           await client.query('select pg_sleep(0.05)');
-          const response = { statusCode: 201, body: { id: 'order-1' } };
+          const response = {
+            statusCode: 201,
+            body: { id: 'order-1' },
+            headers: { location: '/orders/order-1' },
+          };
           await completeIdempotentRequest(client, 'key-1', response);
           return response;
         }),
       ),
     );
     expect(runs).toBe(1);
-    expect(responses).toEqual(Array(4).fill({ statusCode: 201, body: { id: 'order-1' } }));
+    expect(responses).toEqual(
+      Array(4).fill({ statusCode: 201, body: { id: 'order-1' }, headers: { location: '/orders/order-1' } }),
+    );
 
     const other = requestFingerprint('POST', '/orders', { a: 2 });
     await expect(inTransaction((client) => beginIdempotentRequest(client, 'key-1', other))).rejects.toThrow(

@@ -1,0 +1,67 @@
+import { jwtVerify, SignJWT } from 'jose';
+
+// Should move to a shared lib once notifications verifies these tokens (contracts may import only zod).
+
+/** The audience every tracking token is issued for; a token for another audience is refused. */
+export const TRACKING_AUDIENCE = 'choreo-tracking';
+
+export interface TrackingToken {
+  token: string;
+  channel: string;
+  expires_at: string;
+}
+
+export interface TrackingClaims {
+  orderId: string;
+  channel: string;
+  expiresAt: Date;
+}
+
+/** The real-time channel of one order. */
+export function orderChannel(orderId: string): string {
+  return `order:${orderId}`;
+}
+
+/** Signs a short-lived HS256 token that lets its holder follow one order's channel. */
+export async function signTrackingToken(
+  orderId: string,
+  secret: string,
+  ttlSeconds: number,
+  now: Date = new Date(),
+): Promise<TrackingToken> {
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  const expiresAt = issuedAt + ttlSeconds;
+  const channel = orderChannel(orderId);
+  const token = await new SignJWT({ channel })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(orderId)
+    .setAudience(TRACKING_AUDIENCE)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(expiresAt)
+    .sign(new TextEncoder().encode(secret));
+  return { token, channel, expires_at: new Date(expiresAt * 1000).toISOString() };
+}
+
+/**
+ * Verifies a tracking token locally (no database): signature, algorithm, audience and expiry, and
+ * that its channel is the order it names. Throws when any of them fails.
+ */
+export async function verifyTrackingToken(
+  token: string,
+  secret: string,
+  now: Date = new Date(),
+): Promise<TrackingClaims> {
+  const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+    algorithms: ['HS256'],
+    audience: TRACKING_AUDIENCE,
+    currentDate: now,
+    requiredClaims: ['sub', 'exp'],
+  });
+  const orderId = payload.sub as string;
+  if (payload['channel'] !== orderChannel(orderId)) {
+    throw new Error(
+      `tracking token channel ${String(payload['channel'])} does not match its subject ${orderId}`,
+    );
+  }
+  return { orderId, channel: orderChannel(orderId), expiresAt: new Date((payload.exp as number) * 1000) };
+}
