@@ -1,0 +1,42 @@
+import { ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { BearerAuthGuard } from './auth.guard';
+
+function contextFor(method: string, authorization?: string) {
+  const headers: Record<string, string> = {};
+  const request = { method, headers: authorization === undefined ? {} : { authorization } };
+  const response = { setHeader: (name: string, value: string) => (headers[name] = value) };
+  const context = {
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }),
+  } as unknown as ExecutionContext;
+  return { context, headers };
+}
+
+describe('BearerAuthGuard', () => {
+  const tokens = ['first-token-0123456789', 'second-token-0123456789'];
+
+  it('lets reads through unless reads are protected', () => {
+    expect(new BearerAuthGuard({ tokens, protectReads: false }).canActivate(contextFor('GET').context)).toBe(
+      true,
+    );
+    expect(() =>
+      new BearerAuthGuard({ tokens, protectReads: true }).canActivate(contextFor('GET').context),
+    ).toThrow(UnauthorizedException);
+  });
+
+  it('answers 401 with WWW-Authenticate for a write without a bearer token', () => {
+    const sut = new BearerAuthGuard({ tokens, protectReads: false });
+    const { context, headers } = contextFor('POST');
+    expect(() => sut.canActivate(context)).toThrow(UnauthorizedException);
+    expect(headers['WWW-Authenticate']).toBe('Bearer realm="choreo"');
+    expect(() => sut.canActivate(contextFor('DELETE', 'Basic abc').context)).toThrow(UnauthorizedException);
+  });
+
+  it('answers 403 for an unknown token and accepts every configured one', () => {
+    const sut = new BearerAuthGuard({ tokens, protectReads: true });
+    expect(() => sut.canActivate(contextFor('PATCH', 'Bearer first-token-012345678').context)).toThrow(
+      ForbiddenException,
+    );
+    expect(sut.canActivate(contextFor('PATCH', 'Bearer first-token-0123456789').context)).toBe(true);
+    expect(sut.canActivate(contextFor('GET', 'bearer second-token-0123456789').context)).toBe(true);
+  });
+});

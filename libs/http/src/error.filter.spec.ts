@@ -1,0 +1,60 @@
+import { ConflictException, NotFoundException } from '@nestjs/common';
+import { EntityError } from '@choreo/entities';
+import { errorResponse } from './error.filter';
+import { parseIfMatch } from './etag';
+
+describe('errorResponse', () => {
+  it('maps each entity error code to its status', () => {
+    expect(errorResponse(EntityError.invalid([{ field: 'price', message: 'must be >= 0' }]))).toMatchObject({
+      statusCode: 400,
+      error: 'validation_failed',
+      issues: [{ field: 'price', message: 'must be >= 0' }],
+    });
+    expect(errorResponse(EntityError.unknownEntity('x')).statusCode).toBe(404);
+    expect(errorResponse(EntityError.notFound('product', '1')).statusCode).toBe(404);
+    expect(errorResponse(EntityError.conflict('gadget', 'sku'))).toMatchObject({
+      statusCode: 409,
+      field: 'sku',
+    });
+    expect(errorResponse(EntityError.stale('product', '1', 3)).statusCode).toBe(412);
+  });
+
+  it('keeps the body of Nest exceptions and maps body-parser refusals', () => {
+    expect(errorResponse(new NotFoundException('no such order'))).toEqual({
+      statusCode: 404,
+      error: 'not_found',
+      message: 'no such order',
+    });
+    expect(
+      errorResponse(
+        new ConflictException({
+          statusCode: 409,
+          error: 'illegal_transition',
+          message: 'no',
+          current: 'created',
+        }),
+      ),
+    ).toEqual({ statusCode: 409, error: 'illegal_transition', message: 'no', current: 'created' });
+    expect(
+      errorResponse(Object.assign(new Error('too large'), { type: 'entity.too.large', status: 413 })),
+    ).toMatchObject({
+      statusCode: 413,
+      error: 'payload_too_large',
+    });
+    expect(errorResponse(new Error('boom'))).toEqual({
+      statusCode: 500,
+      error: 'internal',
+      message: 'internal error',
+    });
+  });
+});
+
+describe('parseIfMatch', () => {
+  it('reads our ETags, ignores * and refuses anything else as stale', () => {
+    expect(parseIfMatch('"3"')).toBe(3);
+    expect(parseIfMatch('W/"12"')).toBe(12);
+    expect(parseIfMatch(undefined)).toBeUndefined();
+    expect(parseIfMatch('*')).toBeUndefined();
+    expect(() => parseIfMatch('"abc"')).toThrow(EntityError);
+  });
+});
