@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConnectionProbesModule } from '@choreo/runtime';
 import type { CrudConfig } from './config';
+import { CrudModule } from './crud/crud.module';
 
 /** REST CRUD over the declared entities (/crud/:entity); CDC publishes its changes. */
 @Module({})
@@ -8,7 +9,10 @@ export class AppModule {
   static forRoot(config: CrudConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConnectionProbesModule.forRoot({ databaseUrl: config.database.url })],
+      imports: [
+        ConnectionProbesModule.forRoot({ databaseUrl: config.database.url }),
+        CrudModule.forRoot({ entitiesDir: config.entities.dir, database: config.database, auth: config.auth }),
+      ],
     };
   }
 }

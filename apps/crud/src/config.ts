@@ -1,4 +1,5 @@
-import { databaseConfig, httpConfig, logConfig } from '@choreo/config';
+import { authConfig, databaseConfig, httpConfig, logConfig } from '@choreo/config';
+import { entitiesConfig } from '@choreo/entities';
 import type { LoadedConfig } from '@choreo/config';
 
 /** Every environment variable the crud app reads, validated at start-up. */
@@ -6,6 +7,8 @@ export const crudConfig = {
   http: httpConfig(3001),
   log: logConfig,
   database: databaseConfig,
+  auth: authConfig,
+  entities: entitiesConfig,
 };
 
 export type CrudConfig = LoadedConfig<typeof crudConfig>;
