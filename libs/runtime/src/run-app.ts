@@ -74,12 +74,14 @@ export async function runApp(options: RunAppOptions): Promise<INestApplication> 
 
 /** Runs `main`, and on a start-up failure logs it and exits non-zero. */
 export function start(app: string, main: () => Promise<unknown>): void {
-  main().catch((error: unknown) => {
-    process.stderr.write(
-      `${app}: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  });
+  Promise.resolve()
+    .then(main)
+    .catch((error: unknown) => {
+      process.stderr.write(
+        `${app}: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exit(1);
+    });
 }
 
 /** The slices every app has; apps add their own. */
