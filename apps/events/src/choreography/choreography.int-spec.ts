@@ -1,11 +1,19 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Redis from 'ioredis';
+import path from 'node:path';
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { EventEnvelope, fieldMap, Streams } from '@choreo/contracts';
-import { createOutboxProbeSlot, dropOutboxProbeSlot, peekOutboxMessages } from '@choreo/persistence';
+import { loadEntities } from '@choreo/entities';
+import {
+  Database,
+  createOutboxProbeSlot,
+  dropOutboxProbeSlot,
+  peekOutboxMessages,
+  syncEntitySchema,
+} from '@choreo/persistence';
 import { StreamPublisher } from '@choreo/streams';
 import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
 import { OrdersModule } from '../orders/orders.module';
@@ -30,9 +38,9 @@ describe('choreography: kitchen and courier events move orders (real PostgreSQL 
     const url = await postgres.createDatabase('choreography');
     pool = new Pool({ connectionString: url, max: 4 });
     pool.on('error', () => undefined);
-    await pool.query(`create table product (
-      id uuid primary key, name text not null, price numeric(12,2) not null, category text,
-      stock integer not null, created_at timestamptz not null default now(), updated_at timestamptz not null default now())`);
+    const schemaOwner = new Database({ url });
+    await syncEntitySchema(schemaOwner, loadEntities(path.resolve(__dirname, '../../../../entities')));
+    await schemaOwner.close();
     productId = uuidv7();
     await pool.query("insert into product (id, name, price, stock) values ($1, 'ramen', '12.00', 1000)", [
       productId,
@@ -46,6 +54,8 @@ describe('choreography: kitchen and courier events move orders (real PostgreSQL 
           OrdersModule.forRoot({
             database: { url, poolMax: 6 },
             tracking: { secret: 'choreography-spec-secret-0123456789abcdef', ttlSeconds: 60 },
+            auth: { tokens: ['choreography-spec-token'], protectReads: false },
+            openApi: false,
           }),
           ChoreographyModule,
         ],

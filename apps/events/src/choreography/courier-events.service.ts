@@ -9,9 +9,8 @@ import {
   KitchenStarted,
   OrderStatus,
 } from '@choreo/contracts';
-import { claimInboxEvent } from '@choreo/persistence';
+import { Database, claimInboxEvent } from '@choreo/persistence';
 import { planTransition } from '../orders/order-state-machine';
-import { OrdersDatabase } from '../orders/orders.database';
 import { OrdersRepository } from '../orders/orders.repository';
 import { OrdersService } from '../orders/orders.service';
 
@@ -51,7 +50,7 @@ export class CourierEventsService {
   private readonly logger = new Logger(CourierEventsService.name);
 
   constructor(
-    private readonly database: OrdersDatabase,
+    private readonly database: Database,
     private readonly orders: OrdersRepository,
     private readonly ordersService: OrdersService,
   ) {}

@@ -41,10 +41,12 @@ export const orderActionBody = z
   .optional()
   .transform((body) => body ?? {});
 
-export const orderIdParam = z.uuid();
+export const orderIdParams = z.object({ id: z.uuid() });
 
-/** Idempotency-Key header: opaque, printable, bounded. */
-export const idempotencyKeyHeader = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1..200 printable ASCII characters')
-  .optional();
+/** The Idempotency-Key header: opaque, printable, bounded. */
+export const idempotencyHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1..200 printable ASCII characters')
+    .optional(),
+});

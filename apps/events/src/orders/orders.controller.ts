@@ -9,19 +9,20 @@ import {
   Post,
   Query,
   Res,
+  UseGuards,
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ORDER_ACTIONS, isOrderAction } from './order-state-machine';
 import { OrdersService } from './orders.service';
 import {
-  idempotencyKeyHeader,
+  idempotencyHeaders,
   listOrdersQuery,
   orderActionBody,
-  orderIdParam,
+  orderIdParams,
   placeOrderBody,
 } from './order.dto';
-import { parseInput } from './validation';
+import { BearerAuthGuard, validateWith } from '@choreo/http';
 
 const VALID_CORRELATION_ID = /^[\w.:-]{1,128}$/;
 
@@ -33,6 +34,7 @@ function correlationOf(given: string | undefined, res: Response): string {
 }
 
 @Controller('orders')
+@UseGuards(BearerAuthGuard)
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
@@ -44,8 +46,10 @@ export class OrdersController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const correlationId = correlationOf(correlation, res);
-    const key = parseInput(idempotencyKeyHeader, idempotencyKey, 'header.Idempotency-Key');
-    const placed = await this.orders.placeOrder(parseInput(placeOrderBody, body, 'body'), {
+    const key = validateWith(idempotencyHeaders, { 'Idempotency-Key': idempotencyKey }, 'headers')[
+      'Idempotency-Key'
+    ];
+    const placed = await this.orders.placeOrder(validateWith(placeOrderBody, body, 'body'), {
       correlationId,
       idempotencyKey: key,
     });
@@ -56,12 +60,12 @@ export class OrdersController {
 
   @Get()
   list(@Query() query: unknown) {
-    return this.orders.listOrders(parseInput(listOrdersQuery, query, 'query'));
+    return this.orders.listOrders(validateWith(listOrdersQuery, query, 'query'));
   }
 
   @Get(':id')
   get(@Param('id') id: string) {
-    return this.orders.getOrder(parseInput(orderIdParam, id, 'path.id'));
+    return this.orders.getOrder(validateWith(orderIdParams, { id }, 'path').id);
   }
 
   @Post(':id/:action')
@@ -73,13 +77,13 @@ export class OrdersController {
     @Headers('x-correlation-id') correlation: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const orderId = parseInput(orderIdParam, id, 'path.id');
+    const orderId = validateWith(orderIdParams, { id }, 'path').id;
     if (!isOrderAction(action)) {
       throw new NotFoundException(
         `no order action ${action}; actions: ${Object.keys(ORDER_ACTIONS).join(', ')}`,
       );
     }
-    const { reason } = parseInput(orderActionBody, body, 'body');
+    const { reason } = validateWith(orderActionBody, body, 'body');
     const moved = await this.orders.moveOrder(orderId, ORDER_ACTIONS[action], {
       correlationId: correlationOf(correlation, res),
       reason,

@@ -1,24 +1,25 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import path from 'node:path';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
+  Database,
+  syncEntitySchema,
   createOutboxProbeSlot,
   dropOutboxProbeSlot,
   OutboxMessage,
   peekOutboxMessages,
 } from '@choreo/persistence';
+import { loadEntities } from '@choreo/entities';
 import { PostgresServer, startPostgres } from '@choreo/testing';
 import { OrdersModule } from './orders.module';
 import { verifyTrackingToken } from './tracking-token';
 
 const SECRET = 'orders-int-spec-secret-0123456789abcdef';
+const TOKEN = 'orders-int-spec-api-token';
+const ENTITIES_DIR = path.resolve(__dirname, '../../../../entities');
 const SLOT = 'orders_probe';
-
-// The shape of entities/product.yaml as the crud side's schema sync creates it.
-const PRODUCT_TABLE = `create table product (
-  id uuid primary key, name text not null, price numeric(12,2) not null, category text,
-  stock integer not null, created_at timestamptz not null default now(), updated_at timestamptz not null default now())`;
 
 interface Reply {
   status: number;
@@ -38,9 +39,16 @@ describe('orders (real PostgreSQL)', () => {
     pool = new Pool({ connectionString: url, max: 4 });
     // pool.end() resolves before its sockets close; the server stopping right after must not crash the run.
     pool.on('error', () => undefined);
-    await pool.query(PRODUCT_TABLE);
+    // The product table exactly as the crud side creates it from entities/product.yaml.
+    const schemaOwner = new Database({ url });
+    await syncEntitySchema(schemaOwner, loadEntities(ENTITIES_DIR));
+    await schemaOwner.close();
     app = await NestFactory.create(
-      OrdersModule.forRoot({ database: { url, poolMax: 10 }, tracking: { secret: SECRET, ttlSeconds: 900 } }),
+      OrdersModule.forRoot({
+        database: { url, poolMax: 10 },
+        tracking: { secret: SECRET, ttlSeconds: 900 },
+        auth: { tokens: [TOKEN], protectReads: false },
+      }),
       { logger: false },
     );
     await app.listen(0, '127.0.0.1');
@@ -63,7 +71,7 @@ describe('orders (real PostgreSQL)', () => {
   ): Promise<Reply> {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -232,9 +240,12 @@ describe('orders (real PostgreSQL)', () => {
       items: [{ product_id: 'nope', quantity: 0 }],
     });
     expect(invalid.status).toBe(400);
-    expect(String(invalid.body['message'])).toMatch(
-      /body\.customer: .*body\.items\.0\.product_id: .*body\.items\.0\.quantity/,
-    );
+    expect(invalid.body).toMatchObject({ error: 'validation_failed' });
+    expect((invalid.body['issues'] as { field: string }[]).map((i) => i.field)).toEqual([
+      'customer',
+      'items[0].product_id',
+      'items[0].quantity',
+    ]);
   });
 
   it('replays an Idempotency-Key with the same body and refuses it with another', async () => {
@@ -347,5 +358,26 @@ describe('orders (real PostgreSQL)', () => {
     const confirmed = await call('GET', '/orders?customer=paging-customer&status=confirmed');
     expect(confirmed.body).toMatchObject({ items: [{ id: ids[0], status: 'confirmed' }], next: null });
     expect((await call('GET', '/orders?status=lost')).status).toBe(400);
+  });
+
+  it('needs a bearer token to write, JSON bodies, and serves its OpenAPI document', async () => {
+    const productId = await addProduct(1);
+    const anonymous = await fetch(`${base}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(order(productId)),
+    });
+    expect(anonymous.status).toBe(401);
+    const notJson = await call('POST', '/orders', undefined, { 'content-type': 'text/plain' });
+    expect(notJson.status).toBe(415);
+    expect(await stockOf(productId)).toBe(1);
+
+    const document = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/confirm', '/orders/{id}/cancel']),
+    );
+    expect((await fetch(`${base}/docs`)).status).toBe(200);
   });
 });

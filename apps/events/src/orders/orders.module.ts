@@ -1,40 +1,127 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  OnApplicationShutdown,
+  OnModuleInit,
+  RequestMethod,
+} from '@nestjs/common';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import type { OpenApiFragment } from '@choreo/entities';
+import {
+  AUTH_OPTIONS,
+  AuthOptions,
+  BearerAuthGuard,
+  HttpErrorFilter,
+  createOpenApiDocument,
+  requireJsonBody,
+  serveOpenApi,
+} from '@choreo/http';
+import { Database, migrate } from '@choreo/persistence';
 import { OrdersController } from './orders.controller';
-import { OrdersDatabase } from './orders.database';
+import { ordersOpenApi } from './orders.openapi';
 import { OrdersRepository } from './orders.repository';
-import { EVENTS_SCHEMA } from './orders.schema';
+import { EVENTS_MIGRATIONS } from './orders.schema';
 import { OrdersService, TRACKING_OPTIONS } from './orders.service';
 import type { TrackingOptions } from './tracking.config';
 
 export interface OrdersModuleOptions {
+  /** `databaseConfig`. */
   database: { url: string; poolMax: number };
+  /** `trackingConfig`. */
   tracking: TrackingOptions;
+  /** `authConfig`: writes need one of these bearer tokens. */
+  auth: AuthOptions;
+  /** Serve /openapi.json and the Swagger UI at /docs (default true). */
+  openApi?: boolean;
 }
 
-/** `/orders`: placing orders with stock reservation, the lifecycle, each change with its outbox event. */
+/**
+ * The OpenAPI fragments of the events app's routes. Feature modules add theirs while their providers
+ * are built; the document is served once, at module init, before Nest's 404 handler is registered.
+ */
+@Injectable()
+export class EventsOpenApi {
+  private readonly fragments: OpenApiFragment[] = [ordersOpenApi()];
+
+  add(fragment: OpenApiFragment): void {
+    this.fragments.push(fragment);
+  }
+
+  all(): readonly OpenApiFragment[] {
+    return this.fragments;
+  }
+}
+
+const OPTIONS = Symbol('OrdersModuleOptions');
+
+@Injectable()
+class OrdersLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(OPTIONS) private readonly options: OrdersModuleOptions,
+    private readonly db: Database,
+    private readonly openApi: EventsOpenApi,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    // The app owns its tables: migrate before any request or stream entry can reach them.
+    await migrate(this.db, 'events', EVENTS_MIGRATIONS);
+    if (this.options.openApi !== false) {
+      const document = createOpenApiDocument(
+        {
+          title: 'choreo events',
+          version: '1',
+          description:
+            'The events path: every write commits with its event (transactional outbox); orders and their lifecycle',
+        },
+        ...this.openApi.all(),
+      );
+      serveOpenApi(this.adapterHost.httpAdapter, document);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+/**
+ * `/orders`: placing orders with stock reservation and their lifecycle, each change with its outbox
+ * event. Global, because it also holds what the app's other feature modules (entity events,
+ * choreography) share: the one database pool, auth, the error filter and the OpenAPI document.
+ */
 @Module({})
-export class OrdersModule {
+export class OrdersModule implements NestModule {
   static forRoot(options: OrdersModuleOptions): DynamicModule {
     return {
       module: OrdersModule,
-      // One pool per app: the choreography and entity-events modules write through the same database.
       global: true,
       controllers: [OrdersController],
       providers: [
+        { provide: OPTIONS, useValue: options },
         {
-          provide: OrdersDatabase,
-          // The app owns its tables: migrate before any request can reach them.
-          useFactory: async () => {
-            const database = new OrdersDatabase(options.database.url, options.database.poolMax);
-            await database.migrate('events', EVENTS_SCHEMA);
-            return database;
-          },
+          provide: Database,
+          useFactory: () => new Database({ ...options.database, applicationName: 'events' }),
         },
         { provide: TRACKING_OPTIONS, useValue: options.tracking },
+        { provide: AUTH_OPTIONS, useValue: options.auth },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        BearerAuthGuard,
+        EventsOpenApi,
         OrdersRepository,
         OrdersService,
+        OrdersLifecycle,
       ],
-      exports: [OrdersService, OrdersRepository, OrdersDatabase],
+      exports: [Database, AUTH_OPTIONS, BearerAuthGuard, EventsOpenApi, OrdersService, OrdersRepository],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    // Lifecycle actions take an optional body, so `curl -X POST …/confirm` with no Content-Type is fine.
+    consumer.apply(requireJsonBody).forRoutes({ path: 'orders', method: RequestMethod.POST });
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
 import type { OrderLine, OrderStatus } from '@choreo/contracts';
+import type { Queryable, Tx } from '@choreo/persistence';
 
 /** An order as the API returns it. Money is decimal text, exact. */
 export interface Order {
@@ -46,17 +46,20 @@ const ITEM_COLUMNS =
 @Injectable()
 export class OrdersRepository {
   /**
+   * Stock changes bump the row `version` like any crud write, so a crud client's If-Match on a
+   * product read before an order was placed fails instead of overwriting the reserved stock.
+   *
    * Takes `quantity` from a product's stock if that much is there, and prices the line from the row.
    * The row lock this update takes is what makes concurrent reservations safe: a competing update
    * waits, then re-checks `stock >= quantity` against the committed value.
    */
   async reserveStock(
-    client: PoolClient,
+    client: Tx,
     productId: string,
     quantity: number,
   ): Promise<{ name: string; unit_price: string; line_total: string } | undefined> {
     const { rows } = await client.query<{ name: string; unit_price: string; line_total: string }>(
-      `update product set stock = stock - $2, updated_at = now()
+      `update product set stock = stock - $2, version = version + 1, updated_at = now()
         where id = $1 and stock >= $2
        returning name, price::text as unit_price, (price * $2)::text as line_total`,
       [productId, quantity],
@@ -65,23 +68,23 @@ export class OrdersRepository {
   }
 
   /** The stock a product has now, or undefined when it does not exist (to explain a refused reservation). */
-  async stockOf(client: PoolClient, productId: string): Promise<number | undefined> {
+  async stockOf(client: Queryable, productId: string): Promise<number | undefined> {
     const { rows } = await client.query<{ stock: number }>('select stock from product where id = $1', [
       productId,
     ]);
     return rows[0]?.stock;
   }
 
-  async restock(client: PoolClient, productId: string, quantity: number): Promise<void> {
-    await client.query('update product set stock = stock + $2, updated_at = now() where id = $1', [
-      productId,
-      quantity,
-    ]);
+  async restock(client: Tx, productId: string, quantity: number): Promise<void> {
+    await client.query(
+      'update product set stock = stock + $2, version = version + 1, updated_at = now() where id = $1',
+      [productId, quantity],
+    );
   }
 
   /** Inserts an order (status created, sequence 1) and its lines; the total is summed in SQL, exactly. */
   async insertOrder(
-    client: PoolClient,
+    client: Tx,
     order: { id: string; customer: string; address: string; items: OrderLine[] },
   ): Promise<Order> {
     const { rows } = await client.query<OrderRow>(
@@ -107,7 +110,7 @@ export class OrdersRepository {
 
   /** Locks an order row for a transition; undefined when there is no such order. */
   async lockOrder(
-    client: PoolClient,
+    client: Tx,
     orderId: string,
   ): Promise<{ status: OrderStatus; sequence: number } | undefined> {
     const { rows } = await client.query<{ status: OrderStatus; sequence: number }>(
@@ -118,7 +121,7 @@ export class OrdersRepository {
   }
 
   /** Moves a locked order to `status` and bumps its sequence; returns the new sequence. */
-  async setStatus(client: PoolClient, orderId: string, status: OrderStatus): Promise<number> {
+  async setStatus(client: Tx, orderId: string, status: OrderStatus): Promise<number> {
     const { rows } = await client.query<{ sequence: number }>(
       'update orders set status = $2, sequence = sequence + 1, updated_at = now() where id = $1 returning sequence',
       [orderId, status],
@@ -127,7 +130,7 @@ export class OrdersRepository {
   }
 
   /** The lines of an order, by product id (the lock order for stock updates). */
-  async itemsOf(client: PoolClient, orderId: string): Promise<OrderLine[]> {
+  async itemsOf(client: Queryable, orderId: string): Promise<OrderLine[]> {
     const { rows } = await client.query<ItemRow>(
       `select ${ITEM_COLUMNS} from order_items where order_id = $1 order by product_id`,
       [orderId],
@@ -135,7 +138,7 @@ export class OrdersRepository {
     return rows.map(toLine);
   }
 
-  async findOrder(client: PoolClient, orderId: string): Promise<Order | undefined> {
+  async findOrder(client: Queryable, orderId: string): Promise<Order | undefined> {
     const { rows } = await client.query<OrderRow>(`select ${ORDER_COLUMNS} from orders where id = $1`, [
       orderId,
     ]);
@@ -144,7 +147,7 @@ export class OrdersRepository {
   }
 
   /** A page of orders, newest first. */
-  async listOrders(client: PoolClient, filter: OrderFilter): Promise<Order[]> {
+  async listOrders(client: Queryable, filter: OrderFilter): Promise<Order[]> {
     const { rows } = await client.query<OrderRow>(
       `select ${ORDER_COLUMNS} from orders
         where ($1::text is null or status = $1)

@@ -1,10 +1,11 @@
-import { IDEMPOTENCY_SCHEMA, INBOX_SCHEMA } from '@choreo/persistence';
+import { IDEMPOTENCY_SCHEMA, INBOX_SCHEMA, Migration } from '@choreo/persistence';
 
 /**
- * The tables the events app owns. Idempotent DDL, applied at start-up under an advisory lock so that
- * replicas starting together do not race. `product` is not here: the crud side's schema sync owns it.
+ * The tables the events app owns, as forward-only migrations applied at start-up by `migrate`
+ * (advisory lock, so replicas starting together take turns). `product` is not here: the crud side's
+ * schema sync owns it. Never edit a shipped migration; add the next one.
  */
-export const EVENTS_SCHEMA: readonly string[] = [
+const ORDERS_TABLES: readonly string[] = [
   `create table if not exists orders (
     id uuid primary key,
     customer text not null,
@@ -29,6 +30,10 @@ export const EVENTS_SCHEMA: readonly string[] = [
     line_total numeric not null,
     primary key (order_id, product_id)
   )`,
-  INBOX_SCHEMA,
-  IDEMPOTENCY_SCHEMA,
+];
+
+export const EVENTS_MIGRATIONS: Migration[] = [
+  { id: '001_orders', sql: ORDERS_TABLES.join(';\n') },
+  { id: '002_inbox', sql: INBOX_SCHEMA },
+  { id: '003_idempotency_keys', sql: IDEMPOTENCY_SCHEMA },
 ];

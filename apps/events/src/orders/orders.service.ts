@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { EventEnvelope, OrderCreated, OrderLine, OrderStatus, OrderStatusEvents } from '@choreo/contracts';
 import {
+  Database,
+  Tx,
   beginIdempotentRequest,
   completeIdempotentRequest,
   recordOutboxEvent,
@@ -16,7 +17,6 @@ import {
   orderNotFound,
   unknownProduct,
 } from './orders.errors';
-import { OrdersDatabase } from './orders.database';
 import { Order, OrderFilter, OrdersRepository } from './orders.repository';
 import type { PlaceOrderBody } from './order.dto';
 import { signTrackingToken, TrackingToken } from './tracking-token';
@@ -58,7 +58,7 @@ export interface AppliedTransition {
 @Injectable()
 export class OrdersService {
   constructor(
-    private readonly database: OrdersDatabase,
+    private readonly database: Database,
     private readonly orders: OrdersRepository,
     @Inject(TRACKING_OPTIONS) private readonly tracking: TrackingOptions,
   ) {}
@@ -128,7 +128,7 @@ export class OrdersService {
 
   // Lines are reserved in product id order: two orders sharing products then lock the rows in the
   // same order and cannot deadlock.
-  private async reserveLines(client: PoolClient, items: PlaceOrderBody['items']): Promise<OrderLine[]> {
+  private async reserveLines(client: Tx, items: PlaceOrderBody['items']): Promise<OrderLine[]> {
     const indexed = items.map((item, index) => ({ ...item, index }));
     indexed.sort((a, b) => (a.product_id < b.product_id ? -1 : a.product_id > b.product_id ? 1 : 0));
     const lines: OrderLine[] = [];
@@ -145,13 +145,13 @@ export class OrdersService {
   }
 
   async getOrder(orderId: string): Promise<Order> {
-    const order = await this.database.transaction((client) => this.orders.findOrder(client, orderId));
+    const order = await this.orders.findOrder(this.database, orderId);
     if (!order) throw orderNotFound(orderId);
     return order;
   }
 
   async listOrders(filter: OrderFilter): Promise<{ items: Order[]; next: string | null }> {
-    const items = await this.database.transaction((client) => this.orders.listOrders(client, filter));
+    const items = await this.orders.listOrders(this.database, filter);
     return { items, next: items.length === filter.limit ? items[items.length - 1].id : null };
   }
 
@@ -174,7 +174,7 @@ export class OrdersService {
    * caller's rollback leaves everything as it was.
    */
   async applyTransition(
-    client: PoolClient,
+    client: Tx,
     orderId: string,
     target: OrderStatus,
     cause: TransitionCause,
