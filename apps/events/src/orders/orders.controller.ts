@@ -12,9 +12,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { randomUUID } from 'node:crypto';
 import { ORDER_ACTIONS, isOrderAction } from './order-state-machine';
 import { OrdersService } from './orders.service';
+import { correlationOf } from './request-context';
 import {
   idempotencyHeaders,
   listOrdersQuery,
@@ -23,15 +23,6 @@ import {
   placeOrderBody,
 } from './order.dto';
 import { BearerAuthGuard, validateWith } from '@choreo/http';
-
-const VALID_CORRELATION_ID = /^[\w.:-]{1,128}$/;
-
-/** The caller's X-Correlation-ID when well-formed, else a new one; echoed on the response. */
-function correlationOf(given: string | undefined, res: Response): string {
-  const correlationId = given && VALID_CORRELATION_ID.test(given) ? given : randomUUID();
-  res.setHeader('X-Correlation-ID', correlationId);
-  return correlationId;
-}
 
 @Controller('orders')
 @UseGuards(BearerAuthGuard)

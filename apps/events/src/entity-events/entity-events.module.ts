@@ -1,0 +1,71 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { EntityCatalog, entitiesOpenApi, OpenApiFragment } from '@choreo/entities';
+import { requireJsonBody } from '@choreo/http';
+import { EntityRepository } from '@choreo/persistence';
+import { EventsOpenApi } from '../orders/orders.module';
+import { EntityEventsController } from './entity-events.controller';
+import { EntityEventsService } from './entity-events.service';
+
+export interface EntityEventsModuleOptions {
+  /** The loaded entity definitions (`loadEntities(entitiesConfig.dir)`); the crud side syncs their tables. */
+  catalog: EntityCatalog;
+}
+
+const WRITES = new Set(['post', 'patch', 'delete']);
+
+/** The write operations of the entity routes under `/events`, described like the crud ones. */
+function entityEventsOpenApi(catalog: EntityCatalog): OpenApiFragment {
+  const fragment = entitiesOpenApi(catalog, '/events');
+  for (const [path, operations] of Object.entries(fragment.paths)) {
+    const writes = Object.fromEntries(
+      Object.entries(operations)
+        .filter(([method]) => WRITES.has(method))
+        .map(([method, operation]) => [
+          method,
+          {
+            ...(operation as Record<string, unknown>),
+            operationId: `${String((operation as { operationId?: string }).operationId)}WithEvent`,
+            description:
+              'Writes the row and records `<entity>.created|updated|deleted` in the same transaction; ' +
+              'answers with X-Event-ID and echoes X-Correlation-ID.',
+          },
+        ]),
+    );
+    if (Object.keys(writes).length > 0) fragment.paths[path] = writes;
+    else delete fragment.paths[path];
+  }
+  // Same schema names as the crud fragment: they describe the same rows.
+  return fragment;
+}
+
+/**
+ * `/events/:entity` (POST, PATCH /:id, DELETE /:id) for every declared entity. Uses the Database,
+ * auth and OpenAPI registry that OrdersModule (global) provides.
+ */
+@Module({})
+export class EntityEventsModule implements NestModule {
+  static forRoot(options: EntityEventsModuleOptions): DynamicModule {
+    return {
+      module: EntityEventsModule,
+      controllers: [EntityEventsController],
+      providers: [
+        { provide: EntityRepository, useValue: new EntityRepository(options.catalog) },
+        EntityEventsService,
+        {
+          provide: 'ENTITY_EVENTS_OPENAPI',
+          useFactory: (openApi: EventsOpenApi) => openApi.add(entityEventsOpenApi(options.catalog)),
+          inject: [EventsOpenApi],
+        },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(requireJsonBody)
+      .forRoutes(
+        { path: 'events/:entity', method: RequestMethod.POST },
+        { path: 'events/:entity/:id', method: RequestMethod.PATCH },
+      );
+  }
+}
