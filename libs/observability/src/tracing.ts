@@ -3,10 +3,29 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 
 let sdk: NodeSDK | undefined;
+
+/**
+ * Keeps spans in-process only. The SDK installs a tracer provider only when it has a span processor,
+ * and without one spans carry no ids: logs would lose their trace ids and streams their traceparent.
+ */
+class DiscardingSpanProcessor implements SpanProcessor {
+  onStart(): void {
+    // nothing to record
+  }
+  onEnd(): void {
+    // nothing to export
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
 
 /**
  * Starts OpenTelemetry with HTTP, pg and ioredis instrumentation. Call it before anything imports
@@ -21,7 +40,9 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   if (env['OTEL_LOG_LEVEL'] === 'debug') diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.DEBUG);
   sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME'] ?? serviceName,
-    spanProcessors: endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter())] : [],
+    spanProcessors: [
+      endpoint ? new BatchSpanProcessor(new OTLPTraceExporter()) : new DiscardingSpanProcessor(),
+    ],
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => /^\/(livez|readyz|metrics)/.test(req.url ?? ''),
