@@ -1,6 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConnectionProbesModule } from '@choreo/runtime';
+import { loadEntities } from '@choreo/entities';
+import { ChoreographyModule } from './choreography/choreography.module';
 import type { EventsConfig } from './config';
+import { EntityEventsModule } from './entity-events/entity-events.module';
+import { OrdersModule } from './orders/orders.module';
 
 /** The events path: entity writes and the orders domain, each with its event in one transaction (outbox). */
 @Module({})
@@ -10,6 +14,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConnectionProbesModule.forRoot({ databaseUrl: config.database.url, redisUrl: config.redis.url }),
+        OrdersModule.forRoot({ database: config.database, tracking: config.tracking, auth: config.auth }),
+        EntityEventsModule.forRoot({ catalog: loadEntities(config.entities.dir) }),
+        ChoreographyModule,
       ],
     };
   }

@@ -1,4 +1,6 @@
-import { databaseConfig, httpConfig, logConfig, redisConfig } from '@choreo/config';
+import { authConfig, databaseConfig, httpConfig, logConfig, redisConfig } from '@choreo/config';
+import { entitiesConfig } from '@choreo/entities';
+import { trackingConfig } from './orders/tracking.config';
 import type { LoadedConfig } from '@choreo/config';
 
 /** Every environment variable the events app reads, validated at start-up. */
@@ -7,6 +9,9 @@ export const eventsConfig = {
   log: logConfig,
   database: databaseConfig,
   redis: redisConfig,
+  auth: authConfig,
+  entities: entitiesConfig,
+  tracking: trackingConfig,
 };
 
 export type EventsConfig = LoadedConfig<typeof eventsConfig>;

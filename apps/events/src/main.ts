@@ -1,6 +1,14 @@
 import './instrument';
 import { launch } from '@choreo/runtime';
 import { AppModule } from './app.module';
+import { courierEventsTransport } from './choreography/choreography.module';
 import { eventsConfig } from './config';
 
-launch('events', eventsConfig, (config) => AppModule.forRoot(config));
+launch(
+  'events',
+  eventsConfig,
+  (config) => AppModule.forRoot(config),
+  (app, config) => {
+    app.connectMicroservice({ strategy: courierEventsTransport({ redisUrl: config.redis.url }) });
+  },
+);
