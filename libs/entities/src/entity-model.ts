@@ -298,6 +298,23 @@ export function valueSchema(
   field: FieldDefinition | QueryParameterDefinition,
   constrained: boolean,
 ): z.ZodType<SqlValue> {
+  // Schemas are built once per definition: zod compiles a schema on its first parse, so a schema
+  // built per request would pay that compilation every time.
+  let cached = valueSchemas.get(field);
+  if (!cached) valueSchemas.set(field, (cached = {}));
+  const key = constrained ? 'constrained' : 'loose';
+  return (cached[key] ??= buildValueSchema(field, constrained));
+}
+
+const valueSchemas = new WeakMap<
+  object,
+  { constrained?: z.ZodType<SqlValue>; loose?: z.ZodType<SqlValue> }
+>();
+
+function buildValueSchema(
+  field: FieldDefinition | QueryParameterDefinition,
+  constrained: boolean,
+): z.ZodType<SqlValue> {
   // Query parameters carry no constraints; reading them through one optional shape keeps this flat.
   const f = field as Constraints;
   const c: Constraints = constrained ? f : {};
@@ -394,6 +411,28 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** The columns and values of a write, in a stable column order. */
 export type WriteValues = Map<string, SqlValue>;
 
+const bodySchemas = new WeakMap<EntityModel, { create?: z.ZodType; patch?: z.ZodType }>();
+
+/** The zod schema of a create or patch body (read-only columns are checked before it). */
+function bodySchema(model: EntityModel, mode: 'create' | 'patch'): z.ZodType {
+  let cached = bodySchemas.get(model);
+  if (!cached) bodySchemas.set(model, (cached = {}));
+  if (cached[mode]) return cached[mode];
+  const shape: Record<string, z.ZodType<SqlValue | undefined>> = {};
+  for (const [name, field] of model.fields) {
+    let schema: z.ZodType<SqlValue | undefined> = valueSchema(field, true);
+    const mustGive = mode === 'create' && field.required === true && !hasDefault(field);
+    if (!field.required) schema = schema.nullable();
+    if (!mustGive) schema = schema.optional();
+    shape[name] = schema;
+  }
+  const pk = model.primaryKey;
+  if (mode === 'create' && pk.type !== 'bigint') {
+    shape[pk.name] = pk.type === 'uuid' ? z.uuid('expected a UUID').optional() : z.string().min(1).max(200);
+  }
+  return (cached[mode] = z.object(shape).strict());
+}
+
 /**
  * Validates a create (`mode: 'create'`) or partial update body against the definition; throws
  * EntityError('invalid') naming every bad field (prefixed by `path`, e.g. `[2]` in a batch).
@@ -408,14 +447,6 @@ export function validateWrite(
     throw EntityError.invalid([{ field: formatPath(path), message: 'expected a JSON object' }]);
   }
   const problems: FieldProblem[] = [];
-  const shape: Record<string, z.ZodType<SqlValue | undefined>> = {};
-  for (const [name, field] of model.fields) {
-    let schema: z.ZodType<SqlValue | undefined> = valueSchema(field, true);
-    const mustGive = mode === 'create' && field.required === true && !hasDefault(field);
-    if (!field.required) schema = schema.nullable();
-    if (!mustGive) schema = schema.optional();
-    shape[name] = schema;
-  }
   const pk = model.primaryKey;
   const rest: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
@@ -425,10 +456,7 @@ export function validateWrite(
       rest[key] = value;
     }
   }
-  if (mode === 'create' && pk.type !== 'bigint') {
-    shape[pk.name] = pk.type === 'uuid' ? z.uuid('expected a UUID').optional() : z.string().min(1).max(200);
-  }
-  const parsed = z.object(shape).strict().safeParse(rest, { reportInput: true });
+  const parsed = bodySchema(model, mode).safeParse(rest, { reportInput: true });
   if (!parsed.success) problems.push(...problemsFromZod(parsed.error, path));
   if (problems.length > 0) throw EntityError.invalid(problems, 'body');
   const values: WriteValues = new Map();
@@ -443,14 +471,14 @@ export function validateWrite(
 }
 
 /** Validates the `:id` of a route against the primary key type. */
+const ID_SCHEMAS: Record<PrimaryKeyModel['type'], z.ZodType<string>> = {
+  uuid: z.uuid('expected a UUID'),
+  bigint: z.string().regex(/^\d{1,19}$/, 'expected a positive integer'),
+  text: z.string().min(1),
+};
+
 export function parseId(model: EntityModel, id: string): SqlValue {
-  const schema =
-    model.primaryKey.type === 'uuid'
-      ? z.uuid('expected a UUID')
-      : model.primaryKey.type === 'bigint'
-        ? z.string().regex(/^\d{1,19}$/, 'expected a positive integer')
-        : z.string().min(1);
-  const parsed = schema.safeParse(id);
+  const parsed = ID_SCHEMAS[model.primaryKey.type].safeParse(id);
   if (!parsed.success)
     throw EntityError.invalid(
       [{ field: model.primaryKey.name, message: parsed.error.issues[0]?.message ?? 'invalid' }],

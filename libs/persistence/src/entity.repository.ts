@@ -36,6 +36,9 @@ const QUERY_TIMEOUT_MS = 5000;
  *     const row = await entities.insert(tx, 'product', body);
  *     await outbox.append(tx, …);
  *   });
+ *
+ * Each single-row write is one statement, so passing the Database itself (autocommit) is atomic
+ * too and saves the BEGIN/COMMIT round trips when nothing else must commit with it.
  */
 export class EntityRepository {
   constructor(
@@ -44,7 +47,7 @@ export class EntityRepository {
   ) {}
 
   /** Validates `body` and inserts it; returns the stored row. */
-  async insert(tx: Tx, entity: string, body: unknown): Promise<EntityRow> {
+  async insert(tx: Queryable, entity: string, body: unknown): Promise<EntityRow> {
     const model = this.catalog.get(entity);
     return this.insertValues(tx, model, this.withId(model, validateWrite(model, body, 'create')));
   }
@@ -70,7 +73,7 @@ export class EntityRepository {
 
   /** Applies a partial update; bumps `version` and `updated_at`. */
   async update(
-    tx: Tx,
+    tx: Queryable,
     entity: string,
     id: string,
     patch: unknown,
@@ -101,7 +104,7 @@ export class EntityRepository {
   }
 
   /** Deletes a row; returns it as it was. */
-  async delete(tx: Tx, entity: string, id: string, options: WriteOptions = {}): Promise<EntityRow> {
+  async delete(tx: Queryable, entity: string, id: string, options: WriteOptions = {}): Promise<EntityRow> {
     const model = this.catalog.get(entity);
     const key = parseId(model, id);
     const params: SqlValue[] = [key];
@@ -174,7 +177,7 @@ export class EntityRepository {
     return values;
   }
 
-  private async insertValues(tx: Tx, model: EntityModel, values: WriteValues): Promise<EntityRow> {
+  private async insertValues(tx: Queryable, model: EntityModel, values: WriteValues): Promise<EntityRow> {
     const columns = [...values.keys()].map(quoteIdent);
     const placeholders = columns.map((_, i) => `$${i + 1}`);
     const text =
@@ -185,7 +188,7 @@ export class EntityRepository {
     return rows[0];
   }
 
-  private async write(tx: Tx, model: EntityModel, text: string, values: SqlValue[]) {
+  private async write(tx: Queryable, model: EntityModel, text: string, values: SqlValue[]) {
     try {
       return await tx.query<EntityRow>(text, values);
     } catch (error) {
@@ -193,7 +196,12 @@ export class EntityRepository {
     }
   }
 
-  private async missOrStale(tx: Tx, model: EntityModel, id: string, key: SqlValue): Promise<EntityError> {
+  private async missOrStale(
+    tx: Queryable,
+    model: EntityModel,
+    id: string,
+    key: SqlValue,
+  ): Promise<EntityError> {
     const { rows } = await tx.query<{ version: number }>(
       `SELECT "version" FROM ${quoteIdent(model.table)} WHERE ${quoteIdent(model.primaryKey.name)} = $1`,
       [key],

@@ -5,7 +5,7 @@ import { Database, EntityRepository, EntityRow } from '@choreo/persistence';
 /** A batch POST writes at most this many rows in its one transaction. */
 export const MAX_BATCH = 1000;
 
-/** The crud path: each request is one short transaction through the shared entity repository. */
+/** The crud path: each request is one statement (a batch one transaction) through the shared entity repository. */
 @Injectable()
 export class CrudService {
   constructor(
@@ -27,7 +27,8 @@ export class CrudService {
   }
 
   create(entity: string, body: unknown): Promise<EntityRow | EntityRow[]> {
-    if (!Array.isArray(body)) return this.db.transaction((tx) => this.entities.insert(tx, entity, body));
+    // One row is one INSERT: atomic on its own, no BEGIN/COMMIT round trips needed.
+    if (!Array.isArray(body)) return this.entities.insert(this.db, entity, body);
     if (body.length === 0 || body.length > MAX_BATCH) {
       throw EntityError.invalid(
         [{ field: 'body', message: `an array of 1 to ${MAX_BATCH} objects` }],
@@ -38,11 +39,11 @@ export class CrudService {
   }
 
   update(entity: string, id: string, patch: unknown, ifMatch: number | undefined): Promise<EntityRow> {
-    return this.db.transaction((tx) => this.entities.update(tx, entity, id, patch, { ifMatch }));
+    return this.entities.update(this.db, entity, id, patch, { ifMatch });
   }
 
   remove(entity: string, id: string, ifMatch: number | undefined): Promise<EntityRow> {
-    return this.db.transaction((tx) => this.entities.delete(tx, entity, id, { ifMatch }));
+    return this.entities.delete(this.db, entity, id, { ifMatch });
   }
 
   runQuery(entity: string, name: string, params: QueryInput): Promise<Record<string, unknown>[]> {

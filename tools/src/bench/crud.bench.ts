@@ -1,0 +1,333 @@
+// npm run bench:crud — the crud app (the real main.ts, its own process) against a bare node:http + pg
+// handler (its own process) running the same SQL, on the same PostgreSQL in the same run:
+// GET /crud/product/:id and POST /crud/product, first at full speed (req/s, ratio), then at a fixed
+// rate (p50/p99). PostgreSQL is started here unless DATABASE_URL is given.
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { PostgresServer, freePort, startPostgres, waitFor } from '@choreo/testing';
+import { writeBenchmarkSection } from './streams/bench-section';
+
+const TOKEN = 'bench-token-0123456789abcdef';
+const POOL_MAX = 10;
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+const FULL_SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const RATE_SECONDS = Number(process.env['BENCH_RATE_SECONDS'] ?? 5);
+const GET_RATE = Number(process.env['BENCH_GET_RATE'] ?? 300);
+const POST_RATE = Number(process.env['BENCH_POST_RATE'] ?? 150);
+const SEED_ROWS = 2000;
+const repoRoot = path.resolve(__dirname, '../../..');
+
+// ---------------------------------------------------------------------------------------------
+// The bare handler: what a hand-written service would do, with the statements the crud path runs.
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function serveBare(databaseUrl: string, port: number): void {
+  const pool = new Pool({ connectionString: databaseUrl, max: POOL_MAX });
+  const send = (
+    res: http.ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    res.end(text);
+  };
+  const server = http.createServer((req, res) => {
+    const handle = async () => {
+      const url = req.url ?? '/';
+      if (req.method === 'GET' && url.startsWith('/crud/product/')) {
+        const id = url.slice('/crud/product/'.length);
+        if (!UUID.test(id)) return send(res, 400, { error: 'bad id' });
+        const { rows } = await pool.query('SELECT * FROM "product" WHERE "id" = $1', [id]);
+        if (rows.length === 0) return send(res, 404, { error: 'not found' });
+        return send(res, 200, rows[0], { etag: `"${rows[0].version}"` });
+      }
+      if (req.method === 'POST' && url === '/crud/product') {
+        if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(res, 401, { error: 'unauthorized' });
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        if (typeof body.name !== 'string' || typeof body.price !== 'number' || body.price < 0) {
+          return send(res, 400, { error: 'invalid' });
+        }
+        const { rows } = await pool.query(
+          'INSERT INTO "product" ("id", "name", "price", "category", "stock") VALUES ($1, $2, $3, $4, $5) RETURNING *',
+          [uuidv7(), body.name, String(body.price), body.category ?? null, body.stock ?? 0],
+        );
+        return send(res, 201, rows[0], { location: `/crud/product/${rows[0].id}`, etag: '"1"' });
+      }
+      return send(res, 404, { error: 'not found' });
+    };
+    handle().catch((error: unknown) => send(res, 500, { error: String(error) }));
+  });
+  server.listen(port, '127.0.0.1');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver.
+
+interface CannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+interface CannonRequest {
+  method?: string;
+  path?: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  overallRate?: number;
+  requests: (CannonRequest & { setupRequest?: (request: CannonRequest) => CannonRequest })[];
+  /** Sent by every request unless a request overrides it. */
+  method?: string;
+}) => Promise<CannonResult>;
+const autocannon = createRequire(__filename)('autocannon') as Autocannon;
+
+type SideName = 'bare' | 'crud' | 'crud-untraced';
+
+interface Side {
+  name: SideName;
+  url: string;
+  child: ChildProcess;
+}
+
+interface Measure {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+function spawnSide(name: SideName, args: string[], env: Record<string, string>, port: number): Side {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return { name, url: `http://127.0.0.1:${port}`, child };
+}
+
+async function ready(side: Side, probePath: string): Promise<void> {
+  await waitFor(
+    `${side.name} on ${side.url}`,
+    () =>
+      new Promise<boolean>((resolve) => {
+        http
+          .get(`${side.url}${probePath}`, (res) => {
+            res.resume();
+            resolve((res.statusCode ?? 500) < 500);
+          })
+          .on('error', () => resolve(false));
+      }),
+    60_000,
+  );
+}
+
+function requestsFor(endpoint: 'get' | 'post', ids: string[]) {
+  if (endpoint === 'get') {
+    let next = 0;
+    return [
+      {
+        method: 'GET',
+        setupRequest: (request: CannonRequest) => ({
+          ...request,
+          path: `/crud/product/${ids[next++ % ids.length]}`,
+        }),
+      },
+    ];
+  }
+  let n = 0;
+  return [
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      setupRequest: (request: CannonRequest) => ({
+        ...request,
+        path: '/crud/product',
+        body: JSON.stringify({ name: `bench ${n++}`, price: 9.99, category: 'bench', stock: 5 }),
+      }),
+    },
+  ];
+}
+
+async function measure(
+  side: Side,
+  endpoint: 'get' | 'post',
+  ids: string[],
+  seconds: number,
+  rate?: number,
+): Promise<Measure> {
+  const result = await autocannon({
+    url: side.url,
+    connections: rate === undefined ? CONNECTIONS : Math.min(CONNECTIONS, 16),
+    duration: seconds,
+    overallRate: rate,
+    requests: requestsFor(endpoint, ids),
+  });
+  return {
+    reqPerSec: result.requests.total / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  let pg: PostgresServer | undefined;
+  let databaseUrl = process.env['DATABASE_URL'];
+  if (!databaseUrl) {
+    pg = await startPostgres({ fsync: false });
+    databaseUrl = await pg.createDatabase('bench_crud');
+  }
+  const sides: Side[] = [];
+  try {
+    const crudEnv = {
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_MAX: String(POOL_MAX),
+      HOST: '127.0.0.1',
+      API_TOKENS: TOKEN,
+      LOG_LEVEL: 'warn',
+      ENTITIES_DIR: path.join(repoRoot, 'entities'),
+    };
+    const crudPort = await freePort();
+    const crud = spawnSide(
+      'crud',
+      ['apps/crud/src/main.ts'],
+      { ...crudEnv, PORT: String(crudPort) },
+      crudPort,
+    );
+    sides.push(crud);
+    // The crud app creates the product table (schema sync) before it listens.
+    await ready(crud, '/readyz');
+    // The same app with OpenTelemetry off: shows what tracing (always on in the app) costs.
+    const untracedPort = await freePort();
+    const untraced = spawnSide(
+      'crud-untraced',
+      ['apps/crud/src/main.ts'],
+      { ...crudEnv, PORT: String(untracedPort), OTEL_SDK_DISABLED: 'true' },
+      untracedPort,
+    );
+    sides.push(untraced);
+    const barePort = await freePort();
+    const bare = spawnSide('bare', [__filename, '--bare', databaseUrl, String(barePort)], {}, barePort);
+    sides.push(bare);
+    await Promise.all([ready(untraced, '/readyz'), ready(bare, '/')]);
+
+    const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    const ids: string[] = [];
+    for (let i = 0; i < SEED_ROWS; i++) ids.push(uuidv7());
+    await pool.query(
+      `INSERT INTO product (id, name, price, category, stock)
+       SELECT id, 'seed ' || n, 10 + n % 90, 'cat' || n % 10, n FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n)`,
+      [ids],
+    );
+    await pool.end();
+
+    // The framework floor: the app's own /livez (no database, not logged, not traced), warmed up.
+    await autocannon({ url: `${crud.url}/livez`, connections: CONNECTIONS, duration: 2, requests: [{}] });
+    const floor = await autocannon({
+      url: `${crud.url}/livez`,
+      connections: CONNECTIONS,
+      duration: 3,
+      requests: [{}],
+    });
+    const floorRate = floor.requests.total / 3;
+    process.stdout.write(`crud /livez: ${fmt(floorRate)} req/s\n`);
+
+    const results: Record<string, Partial<Record<SideName, { full: Measure; fixed: Measure }>>> = {};
+    for (const endpoint of ['get', 'post'] as const) {
+      results[endpoint] = {};
+      // Alternate who goes first so drift on a shared machine does not favour one side.
+      const order = endpoint === 'get' ? [bare, crud, untraced] : [untraced, crud, bare];
+      const rate = endpoint === 'get' ? GET_RATE : POST_RATE;
+      for (const side of order) {
+        await measure(side, endpoint, ids, 2); // warm-up: JIT, pool connections
+        const full = await measure(side, endpoint, ids, FULL_SECONDS);
+        const fixed = await measure(side, endpoint, ids, RATE_SECONDS, rate);
+        results[endpoint][side.name] = { full, fixed };
+        process.stdout.write(
+          `${endpoint.toUpperCase()} ${side.name}: ${fmt(full.reqPerSec)} req/s (p50 ${full.p50} ms, p99 ${full.p99} ms, ` +
+            `${full.failures} failed); at ${rate} req/s: p50 ${fixed.p50} ms, p99 ${fixed.p99} ms, ` +
+            `${fmt(fixed.reqPerSec)} req/s done, ${fixed.failures} failed\n`,
+        );
+      }
+    }
+
+    const ratio = (endpoint: 'get' | 'post', side: SideName) =>
+      results[endpoint][side]!.full.reqPerSec / results[endpoint].bare!.full.reqPerSec;
+    const row = (label: string, endpoint: 'get' | 'post', side: SideName) => {
+      const { full, fixed } = results[endpoint][side]!;
+      const rate = endpoint === 'get' ? GET_RATE : POST_RATE;
+      return (
+        `| ${label} | ${side} | ${fmt(full.reqPerSec)} | ${side === 'bare' ? '1.00' : ratio(endpoint, side).toFixed(2)} |` +
+        ` ${full.p50} / ${full.p99} | ${rate} | ${fixed.p50} / ${fixed.p99} | ${full.failures + fixed.failures} |`
+      );
+    };
+    const summary =
+      `get_ratio=${ratio('get', 'crud').toFixed(2)} post_ratio=${ratio('post', 'crud').toFixed(2)} ` +
+      `(tracing off: get ${ratio('get', 'crud-untraced').toFixed(2)}, post ${ratio('post', 'crud-untraced').toFixed(2)})`;
+    const section = [
+      `\`npm run bench:crud\` — ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, Node ${process.version}, ` +
+        `${pg ? 'its own PostgreSQL (fsync off)' : 'PostgreSQL from DATABASE_URL'}; ${SEED_ROWS} seeded products.`,
+      '',
+      `- crud: the real app (\`apps/crud/src/main.ts\`: Nest + Express, pino-http, OpenTelemetry, Prometheus, bearer`,
+      `  auth, zod validation, the entity repository), LOG_LEVEL=warn, pool ${POOL_MAX},`,
+      '  in its own process; crud-untraced: the same with OTEL_SDK_DISABLED=true.',
+      '- bare: `node:http` + `pg` in its own process, same pool size, the same SQL (`SELECT * … WHERE id = $1`;',
+      '  `INSERT … RETURNING *`, one autocommit statement as in the crud app), a token check and a minimal body check.',
+      `- full speed: ${CONNECTIONS} connections for ${FULL_SECONDS} s after a 2 s warm-up; then a fixed rate for ${RATE_SECONDS} s`,
+      '  (autocannon, latencies corrected for coordinated omission). autocannon runs in this process, on the',
+      '  same 2 cores as the three servers and PostgreSQL.',
+      `- framework floor: the crud app's own \`/livez\` (no database, no logging, no tracing) served ${fmt(floorRate)} req/s.`,
+      '',
+      '| endpoint | server | req/s (full speed) | ÷ bare | p50 / p99 ms (full speed) | fixed rate req/s | p50 / p99 ms (fixed rate) | failed |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      row('GET /crud/product/:id', 'get', 'bare'),
+      row('GET /crud/product/:id', 'get', 'crud'),
+      row('GET /crud/product/:id', 'get', 'crud-untraced'),
+      row('POST /crud/product', 'post', 'bare'),
+      row('POST /crud/product', 'post', 'crud'),
+      row('POST /crud/product', 'post', 'crud-untraced'),
+      '',
+      `\`${summary}\` (target ≥ 0.5)`,
+      '',
+      'The machine is shared with other engineers’ test runs: figures move between runs; compare within a run.',
+    ].join('\n');
+    process.stdout.write(`\n${summary}\n`);
+    writeBenchmarkSection(path.join(repoRoot, 'docs/benchmarks.md'), 'crud', section);
+  } finally {
+    for (const side of sides) {
+      side.child.kill('SIGTERM');
+      if (side.child.exitCode === null) await once(side.child, 'exit');
+    }
+    await pg?.stop();
+  }
+}
+
+if (process.argv[2] === '--bare') {
+  serveBare(process.argv[3], Number(process.argv[4]));
+} else {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `bench:crud failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}
