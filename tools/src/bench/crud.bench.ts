@@ -270,10 +270,15 @@ async function main(): Promise<void> {
       }
     }
 
+    const measured = (endpoint: 'get' | 'post', side: SideName) => {
+      const result = results[endpoint][side];
+      if (!result) throw new Error(`${side} was not measured for ${endpoint}`);
+      return result;
+    };
     const ratio = (endpoint: 'get' | 'post', side: SideName) =>
-      results[endpoint][side]!.full.reqPerSec / results[endpoint].bare!.full.reqPerSec;
+      measured(endpoint, side).full.reqPerSec / measured(endpoint, 'bare').full.reqPerSec;
     const row = (label: string, endpoint: 'get' | 'post', side: SideName) => {
-      const { full, fixed } = results[endpoint][side]!;
+      const { full, fixed } = measured(endpoint, side);
       const rate = endpoint === 'get' ? GET_RATE : POST_RATE;
       return (
         `| ${label} | ${side} | ${fmt(full.reqPerSec)} | ${side === 'bare' ? '1.00' : ratio(endpoint, side).toFixed(2)} |` +
