@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { OutboxClient } from './outbox';
+import type { Queryable } from './database';
 
 /** DDL of the idempotency keys table. Run by the owning app's migration. */
 export const IDEMPOTENCY_SCHEMA = `
@@ -58,7 +58,7 @@ function canonicalJson(value: unknown): string {
  * because a failure rolls the key back with everything else.
  */
 export async function beginIdempotentRequest(
-  client: OutboxClient,
+  client: Queryable,
   key: string,
   fingerprint: string,
 ): Promise<StoredResponse | undefined> {
@@ -88,7 +88,7 @@ export async function beginIdempotentRequest(
 
 /** Stores the response of a request begun with `beginIdempotentRequest`, in the same transaction. */
 export async function completeIdempotentRequest(
-  client: OutboxClient,
+  client: Queryable,
   key: string,
   response: StoredResponse,
 ): Promise<void> {
@@ -100,7 +100,7 @@ export async function completeIdempotentRequest(
 }
 
 /** Deletes keys older than `maxAgeSeconds`, so the table stays small; returns how many went. */
-export async function purgeIdempotencyKeys(client: OutboxClient, maxAgeSeconds: number): Promise<number> {
+export async function purgeIdempotencyKeys(client: Queryable, maxAgeSeconds: number): Promise<number> {
   const { rowCount } = await client.query(
     'delete from idempotency_keys where created_at < now() - make_interval(secs => $1)',
     [maxAgeSeconds],

@@ -1,4 +1,4 @@
-import type { OutboxClient } from './outbox';
+import type { Queryable } from './database';
 
 /** DDL of the inbox: which consumer has applied which event. Run by the owning app's migration. */
 export const INBOX_SCHEMA = `
@@ -15,7 +15,7 @@ create table if not exists inbox (
  * waits on the primary key until the first transaction ends, then sees its outcome: applied once.
  */
 export async function claimInboxEvent(
-  client: OutboxClient,
+  client: Queryable,
   consumer: string,
   eventId: string,
 ): Promise<boolean> {

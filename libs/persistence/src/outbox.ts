@@ -1,10 +1,7 @@
-import type { ClientBase } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope } from '@choreo/contracts';
 import { injectTraceContext } from '@choreo/observability';
-
-/** Anything that runs SQL inside the caller's transaction (a checked-out pg client). */
-export type OutboxClient = Pick<ClientBase, 'query'>;
+import type { Queryable } from './database';
 
 /** The logical decoding message prefix the cdc-relay routes to the domain streams. */
 export const OUTBOX_MESSAGE_PREFIX = 'choreo.outbox';
@@ -34,7 +31,7 @@ export interface OutboxEventInput<T> {
  * together or not at all, and there is no outbox table to clean up. Returns the recorded envelope.
  */
 export async function recordOutboxEvent<T>(
-  client: OutboxClient,
+  client: Queryable,
   input: OutboxEventInput<T>,
   source = 'events',
 ): Promise<EventEnvelope<T>> {

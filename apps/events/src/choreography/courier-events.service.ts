@@ -12,6 +12,7 @@ import {
 import { Database, claimInboxEvent } from '@choreo/persistence';
 import { planTransition } from '../orders/order-state-machine';
 import { OrdersRepository } from '../orders/orders.repository';
+import { ordersMetrics } from '../orders/orders.metrics';
 import { OrdersService } from '../orders/orders.service';
 
 /** The consumer group, and the inbox consumer name, of the events app on the `couriers` stream. */
@@ -62,6 +63,19 @@ export class CourierEventsService {
    * transport retries it and finally dead-letters it; a bad payload throws EventDataError the same way.
    */
   async applyCourierEvent(event: EventEnvelope): Promise<CourierEventOutcome> {
+    try {
+      const outcome = await this.apply(event);
+      ordersMetrics().consumed.inc({ type: event.type, outcome: outcome.outcome });
+      if (outcome.outcome === 'applied')
+        ordersMetrics().transitions.inc({ status: outcome.status, trigger: 'event' });
+      return outcome;
+    } catch (error) {
+      ordersMetrics().consumed.inc({ type: event.type, outcome: 'failed' });
+      throw error;
+    }
+  }
+
+  private async apply(event: EventEnvelope): Promise<CourierEventOutcome> {
     const drive = Object.prototype.hasOwnProperty.call(DRIVES, event.type) ? DRIVES[event.type] : undefined;
     if (!drive) return { outcome: 'ignored' };
     const data = drive.definition.parse(event.data);

@@ -12,6 +12,7 @@ import {
   peekOutboxMessages,
 } from '@choreo/persistence';
 import { loadEntities } from '@choreo/entities';
+import { metricsRegistry } from '@choreo/observability';
 import { PostgresServer, startPostgres } from '@choreo/testing';
 import { OrdersModule } from './orders.module';
 import { verifyTrackingToken } from './tracking-token';
@@ -379,5 +380,14 @@ describe('orders (real PostgreSQL)', () => {
       expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/confirm', '/orders/{id}/cancel']),
     );
     expect((await fetch(`${base}/docs`)).status).toBe(200);
+  });
+
+  it('counts placed orders and transitions for /metrics', async () => {
+    const placed = await metricsRegistry().getSingleMetricAsString('orders_placed_total');
+    expect(placed).toMatch(/orders_placed_total\{outcome="created"\} \d+/);
+    expect(placed).toMatch(/orders_placed_total\{outcome="insufficient_stock"\} 9\d/);
+    expect(placed).toMatch(/orders_placed_total\{outcome="replayed"\} 2/);
+    const moved = await metricsRegistry().getSingleMetricAsString('order_transitions_total');
+    expect(moved).toMatch(/order_transitions_total\{status="cancelled",trigger="api"\} 1/);
   });
 });

@@ -2,9 +2,11 @@ import {
   DynamicModule,
   Inject,
   Injectable,
+  Logger,
   MiddlewareConsumer,
   Module,
   NestModule,
+  OnApplicationBootstrap,
   OnApplicationShutdown,
   OnModuleInit,
   RequestMethod,
@@ -20,7 +22,7 @@ import {
   requireJsonBody,
   serveOpenApi,
 } from '@choreo/http';
-import { Database, migrate } from '@choreo/persistence';
+import { Database, migrate, purgeIdempotencyKeys } from '@choreo/persistence';
 import { OrdersController } from './orders.controller';
 import { ordersOpenApi } from './orders.openapi';
 import { OrdersRepository } from './orders.repository';
@@ -37,7 +39,11 @@ export interface OrdersModuleOptions {
   auth: AuthOptions;
   /** Serve /openapi.json and the Swagger UI at /docs (default true). */
   openApi?: boolean;
+  /** How long an Idempotency-Key is remembered (default 24 h); older keys are purged hourly. */
+  idempotencyKeyTtlSeconds?: number;
 }
+
+const PURGE_EVERY_MS = 60 * 60 * 1000;
 
 /**
  * The OpenAPI fragments of the events app's routes. Feature modules add theirs while their providers
@@ -59,7 +65,10 @@ export class EventsOpenApi {
 const OPTIONS = Symbol('OrdersModuleOptions');
 
 @Injectable()
-class OrdersLifecycle implements OnModuleInit, OnApplicationShutdown {
+class OrdersLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('OrdersLifecycle');
+  private purgeTimer?: NodeJS.Timeout;
+
   constructor(
     @Inject(OPTIONS) private readonly options: OrdersModuleOptions,
     private readonly db: Database,
@@ -84,7 +93,21 @@ class OrdersLifecycle implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  onApplicationBootstrap(): void {
+    const ttl = this.options.idempotencyKeyTtlSeconds ?? 24 * 60 * 60;
+    const purge = () => {
+      purgeIdempotencyKeys(this.db, ttl).then(
+        (purged) => purged > 0 && this.logger.log(`purged ${purged} idempotency keys older than ${ttl} s`),
+        (error: unknown) => this.logger.warn(`idempotency key purge failed: ${String(error)}`),
+      );
+    };
+    this.purgeTimer = setInterval(purge, PURGE_EVERY_MS);
+    // The timer alone must not keep a stopping process alive.
+    this.purgeTimer.unref();
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.purgeTimer);
     await this.db.close();
   }
 }

@@ -13,10 +13,12 @@ import { allowedNextStatuses, canTransition } from './order-state-machine';
 import {
   asHttpError,
   illegalTransition,
+  OrderError,
   insufficientStock,
   orderNotFound,
   unknownProduct,
 } from './orders.errors';
+import { ordersMetrics } from './orders.metrics';
 import { Order, OrderFilter, OrdersRepository } from './orders.repository';
 import type { PlaceOrderBody } from './order.dto';
 import { signTrackingToken, TrackingToken } from './tracking-token';
@@ -69,7 +71,21 @@ export class OrdersService {
    * the same request returns the stored order; the tracking token is always fresh (never stored).
    */
   async placeOrder(body: PlaceOrderBody, context: WriteContext): Promise<PlacedOrder> {
-    const written = await this.database.transaction(async (client) => {
+    const written = await this.writeOrder(body, context).catch((error: unknown) => {
+      if (error instanceof OrderError) ordersMetrics().placed.inc({ outcome: error.code });
+      throw error;
+    });
+    ordersMetrics().placed.inc({ outcome: written.replayed ? 'replayed' : 'created' });
+    const tracking = await signTrackingToken(
+      written.order.id,
+      this.tracking.secret,
+      this.tracking.ttlSeconds,
+    );
+    return { ...written, tracking };
+  }
+
+  private writeOrder(body: PlaceOrderBody, context: WriteContext): Promise<Omit<PlacedOrder, 'tracking'>> {
+    return this.database.transaction(async (client) => {
       const key = context.idempotencyKey;
       if (key !== undefined) {
         const stored = await beginIdempotentRequest(
@@ -118,12 +134,6 @@ export class OrdersService {
       }
       return { order, eventId: event.id, replayed: false };
     });
-    const tracking = await signTrackingToken(
-      written.order.id,
-      this.tracking.secret,
-      this.tracking.ttlSeconds,
-    );
-    return { ...written, tracking };
   }
 
   // Lines are reserved in product id order: two orders sharing products then lock the rows in the
@@ -161,11 +171,13 @@ export class OrdersService {
     target: OrderStatus,
     cause: TransitionCause,
   ): Promise<{ order: Order; eventId: string }> {
-    return this.database.transaction(async (client) => {
+    const moved = await this.database.transaction(async (client) => {
       const applied = await this.applyTransition(client, orderId, target, cause);
       const order = await this.orders.findOrder(client, orderId);
       return { order: order as Order, eventId: applied.event.id };
     });
+    ordersMetrics().transitions.inc({ status: target, trigger: 'api' });
+    return moved;
   }
 
   /**
