@@ -1,0 +1,309 @@
+import path from 'node:path';
+
+/**
+ * The values.schema.json of every chart under charts/choreo, built from one definition so that the
+ * `global:` block and the app values cannot drift apart between the umbrella and its seven subcharts
+ * (Helm validates each subchart's values, `global` included, against that subchart's own schema).
+ * `node -r @swc-node/register tools/src/helm/write-schemas.ts` rewrites the files, and
+ * values-schema.spec.ts fails when a checked-in file differs from what this module builds.
+ */
+
+export type Schema = Record<string, unknown>;
+
+export const APPS = ['crud', 'events', 'cdc-relay', 'aggregator', 'notifications', 'simulator'] as const;
+export type AppName = (typeof APPS)[number];
+
+/** Default ports, as in the README (overridable per app with `<app>.port`). */
+export const APP_PORTS: Record<AppName, number> = {
+  crud: 3001,
+  events: 3002,
+  'cdc-relay': 3003,
+  aggregator: 3004,
+  notifications: 3005,
+  simulator: 3006,
+};
+
+export const CHART_ROOT = path.resolve(__dirname, '../../../charts/choreo');
+
+const object = (
+  description: string,
+  properties: Record<string, Schema>,
+  required: string[] = [],
+): Schema => ({
+  type: 'object',
+  description,
+  additionalProperties: false,
+  properties,
+  ...(required.length ? { required } : {}),
+});
+const string = (description: string, extra: Schema = {}): Schema => ({
+  type: 'string',
+  description,
+  ...extra,
+});
+const integer = (description: string, minimum: number, maximum?: number): Schema => ({
+  type: 'integer',
+  description,
+  minimum,
+  ...(maximum === undefined ? {} : { maximum }),
+});
+const boolean = (description: string): Schema => ({ type: 'boolean', description });
+const stringMap = (description: string): Schema => ({
+  type: 'object',
+  description,
+  additionalProperties: { type: 'string' },
+});
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const PULL_POLICIES = ['IfNotPresent', 'Always', 'Never'];
+// Kubernetes resource quantities: 100m, 0.5, 256Mi, 1G …
+const QUANTITY = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$';
+const quantity: Schema = { type: ['string', 'number'], pattern: QUANTITY };
+
+const envMap = (description: string): Schema => ({
+  type: 'object',
+  description,
+  propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  additionalProperties: { type: ['string', 'number', 'boolean'] },
+});
+
+const resources = object('Container requests and limits.', {
+  requests: object('Requested resources.', { cpu: quantity, memory: quantity }),
+  limits: object('Resource limits.', { cpu: quantity, memory: quantity }),
+});
+
+const scheduling: Record<string, Schema> = {
+  nodeSelector: stringMap('Node selector of the pods.'),
+  tolerations: { type: 'array', description: 'Tolerations of the pods.', items: { type: 'object' } },
+  affinity: { type: 'object', description: 'Affinity of the pods.' },
+};
+
+const persistence = object(
+  'The data volume (a PersistentVolumeClaim per pod).',
+  {
+    size: { ...quantity, description: 'Size of the volume, e.g. 8Gi.' },
+    storageClass: string("StorageClass of the volume; empty: the cluster's default."),
+  },
+  ['size'],
+);
+
+/** The `global:` block every chart of the tree sees. */
+export function globalSchema(): Schema {
+  return object('Settings shared by every subchart.', {
+    image: object(
+      'The one choreo image every app runs.',
+      {
+        repository: string('Image repository.', { minLength: 1 }),
+        tag: string("Image tag; empty: the chart's appVersion.", { pattern: '^([\\w][\\w.-]{0,127})?$' }),
+        pullPolicy: string('Image pull policy.', { enum: PULL_POLICIES }),
+      },
+      ['repository'],
+    ),
+    imagePullSecrets: {
+      type: 'array',
+      description: 'Pull secrets for the image.',
+      items: object(
+        'A Secret of type kubernetes.io/dockerconfigjson.',
+        { name: string('Its name.', { minLength: 1 }) },
+        ['name'],
+      ),
+    },
+    databaseUrl: string('DATABASE_URL of an external PostgreSQL; empty: the bundled one.', {
+      pattern: '^(postgres(ql)?://\\S+)?$',
+    }),
+    redisUrl: string('REDIS_URL of an external Redis; empty: the bundled one.', {
+      pattern: '^(rediss?://\\S+)?$',
+    }),
+    existingSecret: string('Name of a Secret you manage with the settings; empty: the chart renders one.', {
+      pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$',
+      maxLength: 253,
+    }),
+    apiTokens: {
+      type: 'array',
+      description: 'API_TOKENS: bearer tokens for write calls, 16+ characters, no spaces or commas.',
+      uniqueItems: true,
+      items: { type: 'string', pattern: '^[^\\s,]{16,}$' },
+    },
+    trackingTokenSecret: string('TRACKING_TOKEN_SECRET: HMAC secret of tracking tokens, 32+ characters.', {
+      pattern: '^(.{32,})?$',
+    }),
+    logLevel: string('LOG_LEVEL of every app.', { enum: LOG_LEVELS }),
+    nodeEnv: string('NODE_ENV of every app.', { minLength: 1 }),
+    otelExporterOtlpEndpoint: string('OTEL_EXPORTER_OTLP_ENDPOINT; empty: traces are not exported.', {
+      pattern: '^(https?://\\S+)?$',
+    }),
+    env: envMap('Extra plain environment variables of every app.'),
+    metrics: object('Prometheus.', {
+      scrapeAnnotations: boolean('Add prometheus.io/* annotations to the app pods.'),
+    }),
+  });
+}
+
+const probe = (description: string): Schema =>
+  object(
+    description,
+    {
+      periodSeconds: integer('Seconds between probes.', 1, 300),
+      timeoutSeconds: integer('Seconds before a probe times out.', 1, 60),
+      failureThreshold: integer('Failures in a row before the probe fails.', 1, 1000),
+    },
+    ['periodSeconds', 'timeoutSeconds', 'failureThreshold'],
+  );
+
+/** The values of one app subchart. */
+export function appSchema(app: AppName): Schema {
+  // The relay owns the one replication slot: a second replica could never become ready.
+  const replicaCount =
+    app === 'cdc-relay'
+      ? integer('Number of pods: 0 (stopped) or 1; the relay owns the one replication slot.', 0, 1)
+      : integer('Number of pods.', 0, 1000);
+  return {
+    $schema: 'https://json-schema.org/draft-07/schema#',
+    title: `choreo ${app} values`,
+    ...object(
+      `Values of the choreo ${app} app.`,
+      {
+        global: globalSchema(),
+        enabled: boolean(`Deploy ${app}.`),
+        replicaCount,
+        port: integer(`HTTP port (PORT), ${APP_PORTS[app]} by default.`, 1, 65535),
+        image: object("Overrides of global.image for this app; empty strings use global's.", {
+          repository: string('Image repository.'),
+          tag: string('Image tag.', { pattern: '^([\\w][\\w.-]{0,127})?$' }),
+          pullPolicy: string('Image pull policy.', { enum: ['', ...PULL_POLICIES] }),
+        }),
+        logLevel: string('LOG_LEVEL of this app; empty: global.logLevel.', { enum: ['', ...LOG_LEVELS] }),
+        env: envMap('Extra plain environment variables of this app.'),
+        resources,
+        probes: object(
+          'Probe timings (paths are fixed: /livez and /readyz).',
+          {
+            startup: probe('Startup probe on /livez.'),
+            liveness: probe('Liveness probe on /livez.'),
+            readiness: probe('Readiness probe on /readyz.'),
+          },
+          ['startup', 'liveness', 'readiness'],
+        ),
+        shutdownDelaySeconds: integer('preStop sleep after SIGTERM, in seconds; 0: none.', 0, 60),
+        terminationGracePeriodSeconds: integer('Seconds between SIGTERM and SIGKILL.', 1, 3600),
+        service: object(
+          'The Service of the app.',
+          {
+            type: string('Service type.', { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] }),
+            annotations: stringMap('Annotations of the Service.'),
+          },
+          ['type'],
+        ),
+        podAnnotations: stringMap('Extra annotations of the pods.'),
+        ...scheduling,
+      },
+      ['replicaCount', 'port', 'probes', 'service', 'shutdownDelaySeconds', 'terminationGracePeriodSeconds'],
+    ),
+  };
+}
+
+const serverImage = object(
+  'Image of the server.',
+  {
+    repository: string('Image repository.', { minLength: 1 }),
+    tag: string('Image tag.', { minLength: 1 }),
+    pullPolicy: string('Image pull policy.', { enum: PULL_POLICIES }),
+  },
+  ['repository', 'tag'],
+);
+
+/** The values of the bundled Redis. */
+export function redisSchema(): Schema {
+  return {
+    $schema: 'https://json-schema.org/draft-07/schema#',
+    title: 'choreo redis values',
+    ...object(
+      'The bundled Redis (AOF on, StatefulSet + PVC).',
+      {
+        global: globalSchema(),
+        enabled: boolean('Deploy the bundled Redis.'),
+        image: serverImage,
+        auth: object('Password (requirepass).', {
+          enabled: boolean('Require a password.'),
+          password: string('The password; empty: generated and kept.', { pattern: '^\\S*$' }),
+        }),
+        appendfsync: string('appendfsync of the AOF.', { enum: ['always', 'everysec', 'no'] }),
+        persistence,
+        resources,
+        ...scheduling,
+      },
+      ['image', 'auth', 'appendfsync', 'persistence'],
+    ),
+  };
+}
+
+const IDENTIFIER = '^[a-z_][a-z0-9_]{0,62}$';
+
+/** The values of the bundled PostgreSQL. */
+export function postgresqlSchema(): Schema {
+  return {
+    $schema: 'https://json-schema.org/draft-07/schema#',
+    title: 'choreo postgresql values',
+    ...object(
+      'The bundled PostgreSQL (wal_level=logical, StatefulSet + PVC).',
+      {
+        global: globalSchema(),
+        enabled: boolean('Deploy the bundled PostgreSQL.'),
+        image: serverImage,
+        auth: object(
+          'The user and database created at first start.',
+          {
+            username: string('User name.', { pattern: IDENTIFIER }),
+            database: string('Database name.', { pattern: IDENTIFIER }),
+            password: string('The password; empty: generated and kept.'),
+          },
+          ['username', 'database'],
+        ),
+        maxReplicationSlots: integer('max_replication_slots.', 1, 1000),
+        maxWalSenders: integer('max_wal_senders.', 1, 1000),
+        persistence,
+        resources,
+        ...scheduling,
+      },
+      ['image', 'auth', 'maxReplicationSlots', 'maxWalSenders', 'persistence'],
+    ),
+  };
+}
+
+/** The umbrella's own values; each subchart's section is checked in full by that subchart's schema. */
+export function umbrellaSchema(): Schema {
+  const section = (description: string): Schema => ({
+    type: 'object',
+    description,
+    properties: { enabled: boolean('Deploy it.') },
+  });
+  return {
+    $schema: 'https://json-schema.org/draft-07/schema#',
+    title: 'choreo values',
+    ...object(
+      'The choreo umbrella chart.',
+      {
+        global: globalSchema(),
+        ...Object.fromEntries(
+          APPS.map((app) => [app, section(`The ${app} app (charts/${app}/values.schema.json).`)]),
+        ),
+        redis: section('The bundled Redis (charts/redis/values.schema.json).'),
+        postgresql: section('The bundled PostgreSQL (charts/postgresql/values.schema.json).'),
+        // Helm hands every dependency, the library chart included, a section of its own.
+        common: { type: 'object', description: 'The library chart (takes no values).' },
+        tests: object('The `helm test` pod.', { image: serverImage }, ['image']),
+      },
+      ['global'],
+    ),
+  };
+}
+
+/** Every schema file of the chart tree, by path relative to charts/choreo. */
+export function chartSchemas(): Record<string, Schema> {
+  return {
+    'values.schema.json': umbrellaSchema(),
+    ...Object.fromEntries(APPS.map((app) => [`charts/${app}/values.schema.json`, appSchema(app)])),
+    'charts/redis/values.schema.json': redisSchema(),
+    'charts/postgresql/values.schema.json': postgresqlSchema(),
+  };
+}
