@@ -1,1 +1,11 @@
-export {};
+export { CdcRelay } from './cdc-relay';
+export type { CdcRelayOptions, RelayLogger, RelayState } from './cdc-relay';
+export { cdcConfig } from './cdc.config';
+export type { CdcConfig } from './cdc.config';
+export { CdcSetupError } from './relay-setup';
+export type { PublicationOptions } from './relay-setup';
+export { HEARTBEAT_PREFIX, OUTBOX_PREFIX, RELAY_SOURCE } from './relay-events';
+export type { RelayEvent, RowChangeData } from './relay-events';
+export { comparePositions, eventIdFor, formatLsn, formatPosition, parseLsn, parsePosition } from './position';
+export type { Position } from './position';
+export { highWaterMarkKey, readHighWaterMark } from './stream-appender';

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { encodeEnvelope, EventEnvelope, Streams, streamForAggregate } from '@choreo/contracts';
+import { RowChange, RowImage } from './pgoutput-decoder';
+import { eventIdFor, formatLsn, formatPosition, Position } from './position';
+
+/** One entry the relay appends: its stream, its position (text) and its flat XADD fields. */
+export interface RelayEvent {
+  readonly stream: string;
+  readonly position: string;
+  readonly fields: string[];
+}
+
+/** What the relay knows of the transaction an event comes from. */
+export interface TransactionContext {
+  readonly commitLsn: bigint;
+  /** Commit time, microseconds since the Unix epoch (as pgoutput sends it). */
+  readonly commitTimeMicros: bigint;
+}
+
+/** The prefix of `pg_logical_emit_message(true, …)` calls that carry outbox events. */
+export const OUTBOX_PREFIX = 'choreo.outbox';
+/** The prefix of the relay's own non-transactional heartbeat messages. */
+export const HEARTBEAT_PREFIX = 'choreo.heartbeat';
+export const RELAY_SOURCE = 'cdc-relay';
+
+/** The `data` of a row-change event on `cdc.<table>`. */
+export interface RowChangeData {
+  table: string;
+  schema: string;
+  /** Primary key columns and values; null when the table has no primary key. */
+  key: RowImage | null;
+  before: RowImage | null;
+  after: RowImage | null;
+  unchanged: string[];
+  commitTime: string;
+  /** Commit LSN of the transaction. */
+  lsn: string;
+  position: string;
+}
+
+const VERB = { insert: 'inserted', update: 'updated', delete: 'deleted' } as const;
+
+export function commitTimeIso(tx: TransactionContext): string {
+  return new Date(Number(tx.commitTimeMicros / 1000n)).toISOString();
+}
+
+function entry(stream: string, position: Position, event: EventEnvelope): RelayEvent {
+  const text = formatPosition(position);
+  const fields = encodeEnvelope(event);
+  fields.push('position', text);
+  return { stream, position: text, fields };
+}
+
+/** A row change as an event on `cdc.<table>`, subject the primary key, id derived from the position. */
+export function rowChangeEvent(
+  change: RowChange,
+  tx: TransactionContext,
+  ordinal: number,
+  primaryKey: readonly string[],
+): RelayEvent {
+  const position = { commitLsn: tx.commitLsn, ordinal };
+  const table = change.relation.name;
+  const image = change.after ?? change.before;
+  let key: RowImage | null = null;
+  let subject: string | undefined;
+  if (primaryKey.length > 0 && image) {
+    key = {};
+    for (const column of primaryKey) key[column] = image[column];
+    subject =
+      primaryKey.length === 1
+        ? String(image[primaryKey[0]])
+        : JSON.stringify(primaryKey.map((c) => image[c]));
+  }
+  const time = commitTimeIso(tx);
+  const data: RowChangeData = {
+    table,
+    schema: change.relation.schema,
+    key,
+    before: change.before,
+    after: change.after,
+    unchanged: change.unchanged,
+    commitTime: time,
+    lsn: formatLsn(tx.commitLsn),
+    position: formatPosition(position),
+  };
+  return entry(Streams.cdc(table), position, {
+    id: eventIdFor(position),
+    type: `${table}.${VERB[change.tag]}`,
+    source: RELAY_SOURCE,
+    subject,
+    time,
+    data,
+  });
+}
+
+/** A TRUNCATE of a published table as a `<table>.truncated` event (no rows, no subject). */
+export function truncateEvent(
+  table: { name: string; schema: string },
+  tx: TransactionContext,
+  ordinal: number,
+): RelayEvent {
+  const position = { commitLsn: tx.commitLsn, ordinal };
+  const time = commitTimeIso(tx);
+  return entry(Streams.cdc(table.name), position, {
+    id: eventIdFor(position),
+    type: `${table.name}.truncated`,
+    source: RELAY_SOURCE,
+    time,
+    data: {
+      table: table.name,
+      schema: table.schema,
+      commitTime: time,
+      lsn: formatLsn(tx.commitLsn),
+      position: formatPosition(position),
+    },
+  });
+}
+
+const optionalText = z.string().min(1).optional();
+
+/** What the writer puts in `pg_logical_emit_message(true, 'choreo.outbox', <json>)`. */
+export const outboxMessageSchema = z.object({
+  aggregate: z.string().min(1),
+  event: z.object({
+    id: z.string().min(1),
+    type: z.string().min(1),
+    source: z.string().min(1),
+    subject: optionalText,
+    time: optionalText,
+    sequence: z.number().int().nonnegative().optional(),
+    correlationid: optionalText,
+    causationid: optionalText,
+    traceparent: optionalText,
+    tracestate: optionalText,
+    data: z.unknown().refine((value) => value !== undefined, 'is required'),
+  }),
+});
+
+export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
+
+/**
+ * An outbox message as an event on its aggregate's stream, keeping the id, correlation and trace
+ * context given at write time. A message that is not a valid outbox event cannot be fixed by
+ * retrying, and must not stop the relay: it goes to `dead-letters` with the reason, exactly once
+ * like any other event.
+ */
+export function outboxEvent(content: Uint8Array, tx: TransactionContext, ordinal: number): RelayEvent {
+  const position = { commitLsn: tx.commitLsn, ordinal };
+  const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
+  let problem: string;
+  let parsedJson: unknown;
+  try {
+    parsedJson = JSON.parse(text);
+    const parsed = outboxMessageSchema.safeParse(parsedJson);
+    if (parsed.success) {
+      const { aggregate, event } = parsed.data;
+      return entry(streamForAggregate(aggregate), position, {
+        ...event,
+        time: event.time ?? commitTimeIso(tx),
+      });
+    }
+    problem = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  } catch (error) {
+    problem = `not JSON: ${(error as Error).message}`;
+  }
+  const aggregate = (parsedJson as { aggregate?: unknown } | undefined)?.aggregate;
+  const now = new Date().toISOString();
+  const dead = entry(Streams.deadLetters, position, {
+    id: eventIdFor(position),
+    type: 'cdc.outbox.invalid',
+    source: RELAY_SOURCE,
+    time: commitTimeIso(tx),
+    data: { content: text },
+  });
+  dead.fields.push(
+    'dlq_stream',
+    typeof aggregate === 'string' && aggregate !== '' ? streamForAggregate(aggregate) : 'outbox',
+    'dlq_id',
+    dead.position,
+    'dlq_group',
+    RELAY_SOURCE,
+    'dlq_consumer',
+    RELAY_SOURCE,
+    'dlq_attempts',
+    '1',
+    'dlq_error',
+    `invalid outbox message: ${problem}`,
+    'dlq_failed_at',
+    now,
+  );
+  return dead;
+}

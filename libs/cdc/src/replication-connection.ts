@@ -1,0 +1,162 @@
+import { Client, ClientConfig } from 'pg';
+
+/** A frame of the streaming replication protocol, in the order the server sent it. */
+export type ReplicationFrame =
+  | { readonly kind: 'data'; readonly walStart: bigint; readonly payload: Buffer }
+  | { readonly kind: 'keepalive'; readonly walEnd: bigint; readonly replyRequested: boolean };
+
+export interface ReplicationConnectionOptions {
+  databaseUrl: string;
+  slot: string;
+  publication: string;
+  /** Frames held in memory before the socket is paused (back-pressure on the walsender). */
+  maxQueuedFrames: number;
+  applicationName?: string;
+}
+
+// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
+const PG_EPOCH_MICROS = 946_684_800_000_000n;
+
+interface PgConnection {
+  on(event: 'copyData', listener: (message: { chunk: Buffer }) => void): void;
+  once(event: 'replicationStart', listener: () => void): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  stream: { pause(): void; resume(): void };
+}
+
+/**
+ * One logical replication session (pgoutput) over node-postgres. Frames are queued in arrival
+ * order, keepalives included, so a keepalive is only acted on after every change sent before it;
+ * past `maxQueuedFrames` the socket is paused, so a slow Redis slows the walsender down instead
+ * of filling memory. Standby status (the confirmed LSN) is sent only when the caller says so:
+ * pg-logical-replication's own service acknowledges the last *received* LSN on a timer, which
+ * would confirm WAL that Redis does not hold yet.
+ */
+export class ReplicationConnection {
+  private readonly client: Client;
+  private readonly frames: ReplicationFrame[] = [];
+  private paused = false;
+  private wake: (() => void) | undefined;
+  private failure: Error | undefined;
+  private closed = false;
+
+  constructor(private readonly options: ReplicationConnectionOptions) {
+    const config: ClientConfig & { replication: string } = {
+      connectionString: options.databaseUrl,
+      replication: 'database',
+      application_name: options.applicationName ?? 'cdc-relay',
+    };
+    this.client = new Client(config);
+    this.client.on('error', (error: Error) => this.fail(error));
+  }
+
+  /** Connects and starts streaming from the slot's confirmed position. */
+  async start(): Promise<void> {
+    await this.client.connect();
+    const connection = (this.client as unknown as { connection: PgConnection }).connection;
+    connection.on('copyData', ({ chunk }) => this.receive(chunk));
+    const started = new Promise<void>((resolve) => connection.once('replicationStart', resolve));
+    const identifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
+    const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+    // 0/0: the server starts at the slot's confirmed_flush_lsn. Protocol 1 without streaming: a
+    // transaction arrives only once committed, so nothing that may still abort is ever published.
+    const command =
+      `START_REPLICATION SLOT ${identifier(this.options.slot)} LOGICAL 0/0 ` +
+      `(proto_version '1', publication_names ${literal(this.options.publication)}, messages 'true')`;
+    const ended = this.client.query(command).then(
+      () => this.fail(new Error('replication stream ended by the server')),
+      (error: Error) => this.fail(error),
+    );
+    await Promise.race([started, ended.then(() => Promise.reject(this.failure))]);
+  }
+
+  /** The next frame, waiting for one; throws once the session has failed or was closed. */
+  async next(): Promise<ReplicationFrame> {
+    for (;;) {
+      const frame = this.frames.shift();
+      if (frame) {
+        if (this.paused && this.frames.length <= this.options.maxQueuedFrames / 2) {
+          this.paused = false;
+          this.connection().stream.resume();
+        }
+        return frame;
+      }
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** True when a frame is waiting (so a batch can grow before it is flushed). */
+  hasQueuedFrames(): boolean {
+    return this.frames.length > 0;
+  }
+
+  /**
+   * Sends standby status: written = flushed = applied = `confirmedLsn`, the position up to which
+   * the slot may forget WAL. `replyRequested` asks the server for a keepalive back.
+   */
+  sendStatus(confirmedLsn: bigint, replyRequested = false): void {
+    if (this.failure) return;
+    const message = Buffer.alloc(34);
+    message[0] = 0x72; // 'r'
+    message.writeBigUInt64BE(confirmedLsn, 1);
+    message.writeBigUInt64BE(confirmedLsn, 9);
+    message.writeBigUInt64BE(confirmedLsn, 17);
+    message.writeBigUInt64BE(BigInt(Date.now()) * 1000n - PG_EPOCH_MICROS, 25);
+    message[33] = replyRequested ? 1 : 0;
+    this.connection().sendCopyFromChunk(message);
+  }
+
+  /** Makes `next()` throw `reason` once the frames already queued are taken; the connection stays open. */
+  interrupt(reason: Error): void {
+    this.fail(reason);
+  }
+
+  /** Ends the session. Whatever was queued and not confirmed is sent again by the next session. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new Error('replication connection closed'));
+    await this.client.end().catch(() => undefined);
+  }
+
+  private connection(): PgConnection {
+    return (this.client as unknown as { connection: PgConnection }).connection;
+  }
+
+  private receive(chunk: Buffer): void {
+    const tag = chunk[0];
+    if (tag === 0x77 /* w: XLogData */) {
+      // Copy out of the socket buffer, which node-postgres reuses.
+      this.frames.push({
+        kind: 'data',
+        walStart: chunk.readBigUInt64BE(1),
+        payload: Buffer.from(chunk.subarray(25)),
+      });
+    } else if (tag === 0x6b /* k: primary keepalive */) {
+      this.frames.push({
+        kind: 'keepalive',
+        walEnd: chunk.readBigUInt64BE(1),
+        replyRequested: chunk[17] === 1,
+      });
+    } else {
+      return;
+    }
+    if (!this.paused && this.frames.length >= this.options.maxQueuedFrames) {
+      this.paused = true;
+      this.connection().stream.pause();
+    }
+    this.wakeReader();
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.wakeReader();
+  }
+
+  private wakeReader(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
