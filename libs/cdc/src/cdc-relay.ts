@@ -323,7 +323,10 @@ export class CdcRelay {
         timer();
         for (const { stream, appended, skipped } of results) {
           if (appended > 0) this.metrics.events.inc({ stream }, appended);
-          if (skipped > 0) this.metrics.duplicatesSkipped.inc({ stream }, skipped);
+          if (skipped > 0) {
+            this.metrics.duplicatesSkipped.inc({ stream }, skipped);
+            this.logger.log(`cdc: ${stream} already held ${skipped} replayed event(s), skipped`);
+          }
         }
         break;
       } catch (error) {
