@@ -3,6 +3,7 @@
 // GET /crud/product/:id and POST /crud/product, first at full speed (req/s, ratio), then at a fixed
 // rate (p50/p99). PostgreSQL is started here unless DATABASE_URL is given.
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -16,8 +17,8 @@ import { writeBenchmarkSection } from './streams/bench-section';
 const TOKEN = 'bench-token-0123456789abcdef';
 const POOL_MAX = 10;
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
-const FULL_SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
-const RATE_SECONDS = Number(process.env['BENCH_RATE_SECONDS'] ?? 5);
+const FULL_SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
+const RATE_SECONDS = Number(process.env['BENCH_RATE_SECONDS'] ?? 4);
 const GET_RATE = Number(process.env['BENCH_GET_RATE'] ?? 300);
 const POST_RATE = Number(process.env['BENCH_POST_RATE'] ?? 150);
 const SEED_ROWS = 2000;
@@ -98,7 +99,7 @@ type Autocannon = (options: {
 }) => Promise<CannonResult>;
 const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
-type SideName = 'bare' | 'crud' | 'crud-untraced';
+type SideName = 'bare' | 'crud' | 'crud-untraced' | 'module-only';
 
 interface Side {
   name: SideName;
@@ -111,6 +112,20 @@ interface Measure {
   p50: number;
   p99: number;
   failures: number;
+  /** CPU time (user + system) the server process spent per request: steadier than req/s on a busy machine. */
+  cpuMicrosPerRequest: number | undefined;
+}
+
+// utime + stime of a process in clock ticks (Linux; 100 per second on every common kernel).
+function cpuTicks(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
 }
 
 function spawnSide(name: SideName, args: string[], env: Record<string, string>, port: number): Side {
@@ -172,6 +187,7 @@ async function measure(
   seconds: number,
   rate?: number,
 ): Promise<Measure> {
+  const cpuBefore = cpuTicks(side.child.pid);
   const result = await autocannon({
     url: side.url,
     connections: rate === undefined ? CONNECTIONS : Math.min(CONNECTIONS, 16),
@@ -179,15 +195,21 @@ async function measure(
     overallRate: rate,
     requests: requestsFor(endpoint, ids),
   });
+  const cpuAfter = cpuTicks(side.child.pid);
   return {
     reqPerSec: result.requests.total / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.non2xx + result.errors + result.timeouts,
+    cpuMicrosPerRequest:
+      cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
+        ? undefined
+        : ((cpuAfter - cpuBefore) * 10_000) / result.requests.total,
   };
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const micros = (n: number | undefined) => (n === undefined ? 'n/a' : fmt(n));
 
 async function main(): Promise<void> {
   let pg: PostgresServer | undefined;
@@ -206,29 +228,21 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       ENTITIES_DIR: path.join(repoRoot, 'entities'),
     };
-    const crudPort = await freePort();
-    const crud = spawnSide(
-      'crud',
-      ['apps/crud/src/main.ts'],
-      { ...crudEnv, PORT: String(crudPort) },
-      crudPort,
-    );
-    sides.push(crud);
+    const start = async (name: SideName, args: string[], env: Record<string, string>) => {
+      const port = await freePort();
+      const side = spawnSide(name, args, { ...crudEnv, ...env, PORT: String(port) }, port);
+      sides.push(side);
+      return side;
+    };
+    const crud = await start('crud', ['apps/crud/src/main.ts'], {});
     // The crud app creates the product table (schema sync) before it listens.
     await ready(crud, '/readyz');
-    // The same app with OpenTelemetry off: shows what tracing (always on in the app) costs.
-    const untracedPort = await freePort();
-    const untraced = spawnSide(
-      'crud-untraced',
-      ['apps/crud/src/main.ts'],
-      { ...crudEnv, PORT: String(untracedPort), OTEL_SDK_DISABLED: 'true' },
-      untracedPort,
-    );
-    sides.push(untraced);
-    const barePort = await freePort();
-    const bare = spawnSide('bare', [__filename, '--bare', databaseUrl, String(barePort)], {}, barePort);
-    sides.push(bare);
-    await Promise.all([ready(untraced, '/readyz'), ready(bare, '/')]);
+    // The same app with OpenTelemetry off, and the crud module alone in a bare Nest app: where the
+    // per-request cost goes.
+    const untraced = await start('crud-untraced', ['apps/crud/src/main.ts'], { OTEL_SDK_DISABLED: 'true' });
+    const moduleOnly = await start('module-only', ['apps/crud/src/crud/crud-module-only.main.ts'], {});
+    const bare = await start('bare', [__filename, '--bare', databaseUrl], {});
+    await Promise.all([ready(untraced, '/readyz'), ready(moduleOnly, '/crud/hello'), ready(bare, '/')]);
 
     const pool = new Pool({ connectionString: databaseUrl, max: 2 });
     const ids: string[] = [];
@@ -240,7 +254,7 @@ async function main(): Promise<void> {
     );
     await pool.end();
 
-    // The framework floor: the app's own /livez (no database, not logged, not traced), warmed up.
+    // The platform floor: the app's own /livez (no database, not logged, not traced), warmed up.
     await autocannon({ url: `${crud.url}/livez`, connections: CONNECTIONS, duration: 2, requests: [{}] });
     const floor = await autocannon({
       url: `${crud.url}/livez`,
@@ -255,7 +269,8 @@ async function main(): Promise<void> {
     for (const endpoint of ['get', 'post'] as const) {
       results[endpoint] = {};
       // Alternate who goes first so drift on a shared machine does not favour one side.
-      const order = endpoint === 'get' ? [bare, crud, untraced] : [untraced, crud, bare];
+      const order =
+        endpoint === 'get' ? [bare, crud, untraced, moduleOnly] : [moduleOnly, untraced, crud, bare];
       const rate = endpoint === 'get' ? GET_RATE : POST_RATE;
       for (const side of order) {
         await measure(side, endpoint, ids, 2); // warm-up: JIT, pool connections
@@ -263,9 +278,9 @@ async function main(): Promise<void> {
         const fixed = await measure(side, endpoint, ids, RATE_SECONDS, rate);
         results[endpoint][side.name] = { full, fixed };
         process.stdout.write(
-          `${endpoint.toUpperCase()} ${side.name}: ${fmt(full.reqPerSec)} req/s (p50 ${full.p50} ms, p99 ${full.p99} ms, ` +
-            `${full.failures} failed); at ${rate} req/s: p50 ${fixed.p50} ms, p99 ${fixed.p99} ms, ` +
-            `${fmt(fixed.reqPerSec)} req/s done, ${fixed.failures} failed\n`,
+          `${endpoint.toUpperCase()} ${side.name}: ${fmt(full.reqPerSec)} req/s, ${micros(full.cpuMicrosPerRequest)} µs CPU/req ` +
+            `(p50 ${full.p50} ms, p99 ${full.p99} ms, ${full.failures} failed); at ${rate} req/s: ` +
+            `p50 ${fixed.p50} ms, p99 ${fixed.p99} ms, ${fixed.failures} failed\n`,
         );
       }
     }
@@ -277,43 +292,55 @@ async function main(): Promise<void> {
     };
     const ratio = (endpoint: 'get' | 'post', side: SideName) =>
       measured(endpoint, side).full.reqPerSec / measured(endpoint, 'bare').full.reqPerSec;
+    const cpuRatio = (endpoint: 'get' | 'post', side: SideName) => {
+      const own = measured(endpoint, side).full.cpuMicrosPerRequest;
+      const base = measured(endpoint, 'bare').full.cpuMicrosPerRequest;
+      return own === undefined || base === undefined ? undefined : base / own;
+    };
     const row = (label: string, endpoint: 'get' | 'post', side: SideName) => {
       const { full, fixed } = measured(endpoint, side);
       const rate = endpoint === 'get' ? GET_RATE : POST_RATE;
       return (
-        `| ${label} | ${side} | ${fmt(full.reqPerSec)} | ${side === 'bare' ? '1.00' : ratio(endpoint, side).toFixed(2)} |` +
-        ` ${full.p50} / ${full.p99} | ${rate} | ${fixed.p50} / ${fixed.p99} | ${full.failures + fixed.failures} |`
+        `| ${label} | ${side} | ${fmt(full.reqPerSec)} | ${ratio(endpoint, side).toFixed(2)} |` +
+        ` ${micros(full.cpuMicrosPerRequest)} | ${cpuRatio(endpoint, side)?.toFixed(2) ?? 'n/a'} |` +
+        ` ${rate} | ${fixed.p50} / ${fixed.p99} | ${full.failures + fixed.failures} |`
       );
     };
+    const two = (n: number | undefined) => n?.toFixed(2) ?? 'n/a';
     const summary =
       `get_ratio=${ratio('get', 'crud').toFixed(2)} post_ratio=${ratio('post', 'crud').toFixed(2)} ` +
-      `(tracing off: get ${ratio('get', 'crud-untraced').toFixed(2)}, post ${ratio('post', 'crud-untraced').toFixed(2)})`;
+      `get_cpu_ratio=${two(cpuRatio('get', 'crud'))} post_cpu_ratio=${two(cpuRatio('post', 'crud'))}`;
     const section = [
       `\`npm run bench:crud\` — ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, Node ${process.version}, ` +
-        `${pg ? 'its own PostgreSQL (fsync off)' : 'PostgreSQL from DATABASE_URL'}; ${SEED_ROWS} seeded products.`,
+        `${pg ? 'its own PostgreSQL (fsync off)' : 'PostgreSQL from DATABASE_URL'}; ${SEED_ROWS} seeded products; ` +
+        `load average ${os.loadavg()[0].toFixed(1)} at the end (the machine is shared).`,
       '',
-      `- crud: the real app (\`apps/crud/src/main.ts\`: Nest + Express, pino-http, OpenTelemetry, Prometheus, bearer`,
-      `  auth, zod validation, the entity repository), LOG_LEVEL=warn, pool ${POOL_MAX},`,
-      '  in its own process; crud-untraced: the same with OTEL_SDK_DISABLED=true.',
-      '- bare: `node:http` + `pg` in its own process, same pool size, the same SQL (`SELECT * … WHERE id = $1`;',
+      '- **crud**: the real app (`apps/crud/src/main.ts`: Nest + Express, the platform runtime — pino-http,',
+      '  OpenTelemetry, Prometheus and correlation middleware — bearer auth, zod validation, the entity',
+      `  repository), LOG_LEVEL=warn, pool ${POOL_MAX}, in its own process.`,
+      '- **crud-untraced**: the same with OTEL_SDK_DISABLED=true.',
+      '- **module-only**: `CrudModule` alone in a bare Nest + Express app (`crud-module-only.main.ts`): no runtime.',
+      '- **bare**: `node:http` + `pg` in its own process, same pool size, the same SQL (`SELECT * … WHERE id = $1`;',
       '  `INSERT … RETURNING *`, one autocommit statement as in the crud app), a token check and a minimal body check.',
       `- full speed: ${CONNECTIONS} connections for ${FULL_SECONDS} s after a 2 s warm-up; then a fixed rate for ${RATE_SECONDS} s`,
       '  (autocannon, latencies corrected for coordinated omission). autocannon runs in this process, on the',
-      '  same 2 cores as the three servers and PostgreSQL.',
-      `- framework floor: the crud app's own \`/livez\` (no database, no logging, no tracing) served ${fmt(floorRate)} req/s.`,
+      '  same 2 cores as the four servers and PostgreSQL.',
+      '- CPU µs/req: user + system CPU of the server process over the full-speed run, per request; less',
+      '  sensitive than req/s to other work on the machine. "CPU ratio" = bare µs ÷ this side\'s µs.',
+      `- platform floor: the crud app's own \`/livez\` (no database, no logging, no tracing) served ${fmt(floorRate)} req/s.`,
       '',
-      '| endpoint | server | req/s (full speed) | ÷ bare | p50 / p99 ms (full speed) | fixed rate req/s | p50 / p99 ms (fixed rate) | failed |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-      row('GET /crud/product/:id', 'get', 'bare'),
-      row('GET /crud/product/:id', 'get', 'crud'),
-      row('GET /crud/product/:id', 'get', 'crud-untraced'),
-      row('POST /crud/product', 'post', 'bare'),
-      row('POST /crud/product', 'post', 'crud'),
-      row('POST /crud/product', 'post', 'crud-untraced'),
+      '| endpoint | server | req/s (full speed) | ÷ bare | CPU µs/req | CPU ratio | fixed rate req/s | p50 / p99 ms (fixed rate) | failed |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...(['bare', 'crud', 'crud-untraced', 'module-only'] as const).map((side) =>
+        row('GET /crud/product/:id', 'get', side),
+      ),
+      ...(['bare', 'crud', 'crud-untraced', 'module-only'] as const).map((side) =>
+        row('POST /crud/product', 'post', side),
+      ),
       '',
       `\`${summary}\` (target ≥ 0.5)`,
       '',
-      'The machine is shared with other engineers’ test runs: figures move between runs; compare within a run.',
+      'Figures move between runs on the shared machine; compare within a run, and prefer the CPU columns.',
     ].join('\n');
     process.stdout.write(`\n${summary}\n`);
     writeBenchmarkSection(path.join(repoRoot, 'docs/benchmarks.md'), 'crud', section);
@@ -327,7 +354,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--bare') {
-  serveBare(process.argv[3], Number(process.argv[4]));
+  serveBare(process.argv[3], Number(process.env['PORT']));
 } else {
   main().catch((error: unknown) => {
     process.stderr.write(
