@@ -22,6 +22,8 @@ export { DuplicateInFlightError, EventDedupe } from './event-dedupe';
 export type { EventDedupeOptions } from './event-dedupe';
 export { trimConsumedEntries } from './stream-trimming';
 export type { TrimResult } from './stream-trimming';
+export { LatencyHistogram } from './latency-histogram';
+export type { LatencySeries } from './latency-histogram';
 export { StreamsMetrics } from './streams-metrics';
 export { createStreamsConnection, isNoGroupError } from './redis-connection';
 export type { StreamsConnectionOptions } from './redis-connection';

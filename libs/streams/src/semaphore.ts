@@ -9,6 +9,13 @@ export class Semaphore {
     this.available = size;
   }
 
+  /** Takes a slot if one is free, without waiting (and without a microtask). */
+  tryAcquire(): boolean {
+    if (this.available === 0) return false;
+    this.available -= 1;
+    return true;
+  }
+
   async acquire(): Promise<void> {
     if (this.available > 0) {
       this.available -= 1;

@@ -126,8 +126,9 @@ describe('StreamConsumer', () => {
     const event = orderEvent('order.created', { orderId: 'poison', total: 12.5 });
     const entryId = await publisher.publish(stream, event);
     let attempts = 0;
+    const registry = new Registry();
     await createConsumer(
-      { streams: [stream], deadLetterStream: deadLetters, consumer: 'tracking-poison' },
+      { streams: [stream], deadLetterStream: deadLetters, consumer: 'tracking-poison', registry },
       {
         'order.created': () => {
           attempts += 1;
@@ -155,6 +156,16 @@ describe('StreamConsumer', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await redis.xlen(deadLetters)).toBe(1);
     expect(attempts).toBe(3);
+    const exposition = await registry.metrics();
+    const labels = `stream="${stream}",group="tracking"`;
+    expect(exposition).toContain(`choreo_stream_events_failed_total{${labels},type="order.created"} 3`);
+    expect(exposition).toContain(`choreo_stream_events_retried_total{${labels}} 2`);
+    expect(exposition).toContain(
+      `choreo_stream_events_dead_lettered_total{${labels},reason="max_attempts"} 1`,
+    );
+    expect(exposition).toContain(
+      `choreo_stream_handler_duration_seconds_count{${labels},type="order.created"} 3`,
+    );
   });
 
   it('dead-letters an undecodable entry at once without calling a handler', async () => {
@@ -276,7 +287,7 @@ describe('StreamConsumer', () => {
   it('samples pending, lag and oldest pending age', async () => {
     const { stream } = freshStream();
     const registry = new Registry();
-    await publisher.publishBatch([1, 2, 3].map(() => ({ stream, event: orderEvent('order.created') })));
+    await publisher.publishBatch([1, 2, 3, 4, 5].map(() => ({ stream, event: orderEvent('order.created') })));
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const sut = await createConsumer(
@@ -285,15 +296,44 @@ describe('StreamConsumer', () => {
         'order.created': () => gate,
       },
     );
-    await waitFor('two pending', async () => (await pendingCount(stream)) === 2, 5_000);
-    await sut.sampleGroupMetrics();
-    const labels = `{stream="${stream}",group="tracking"}`;
-    expect(await registry.getSingleMetricAsString('choreo_stream_group_pending')).toContain(`${labels} 2`);
-    expect(await registry.getSingleMetricAsString('choreo_stream_group_lag')).toContain(`${labels} 1`);
-    expect(await registry.getSingleMetricAsString('choreo_stream_group_oldest_pending_seconds')).toMatch(
-      new RegExp(`${labels.replace(/[{}]/g, '\\$&')} \\d`),
+    try {
+      // The batch in hand and the one read ahead: four delivered and unacknowledged, one not delivered.
+      await waitFor('four pending', async () => (await pendingCount(stream)) === 4, 5_000);
+      await sut.sampleGroupMetrics();
+      const labels = `{stream="${stream}",group="tracking"}`;
+      expect(await registry.getSingleMetricAsString('choreo_stream_group_pending')).toContain(`${labels} 4`);
+      expect(await registry.getSingleMetricAsString('choreo_stream_group_lag')).toContain(`${labels} 1`);
+      expect(await registry.getSingleMetricAsString('choreo_stream_group_oldest_pending_seconds')).toMatch(
+        new RegExp(`${labels.replace(/[{}]/g, '\\$&')} \\d`),
+      );
+    } finally {
+      release();
+    }
+  });
+
+  it('finishes and acknowledges the batch in hand when stopped, and reads nothing more', async () => {
+    const { stream } = freshStream();
+    await publisher.publishBatch([1, 2, 3].map(() => ({ stream, event: orderEvent('order.created') })));
+    const finished: string[] = [];
+    let started = 0;
+    const sut = await createConsumer(
+      { streams: [stream], batchSize: 3, concurrency: 3 },
+      {
+        'order.created': async (e) => {
+          started += 1;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          finished.push(e.id);
+        },
+      },
     );
-    release();
+    await waitFor('the batch is running', async () => started === 3, 5_000);
+    await sut.stop();
+    expect(finished).toHaveLength(3);
+    expect(await pendingCount(stream)).toBe(0);
+
+    await publisher.publish(stream, orderEvent('order.created'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(started).toBe(3);
   });
 
   it('removes itself from the group on stop only when it owns nothing pending', async () => {

@@ -5,6 +5,7 @@ import { context } from '@opentelemetry/api';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { moveToDeadLetters } from './dead-letters';
@@ -73,6 +74,8 @@ export interface StreamConsumerOptions {
   metricsIntervalMs?: number;
   /** How often consumed entries are trimmed (trimConsumedEntries); 0 (default) leaves it to someone else. */
   trimIntervalMs?: number;
+  /** How long stop() waits for the batch in hand to finish before closing anyway. Default 10000. */
+  drainTimeoutMs?: number;
   deadLetterStream?: string;
   registry?: Registry;
   logger?: StreamsLogger;
@@ -86,6 +89,39 @@ interface Delivery {
 }
 
 type Outcome = 'ack' | 'pending' | 'settled';
+
+type ReadOutcome = { deliveries: Delivery[] } | { error: Error };
+
+interface Running {
+  delivery: Delivery;
+  event: EventEnvelope;
+  tally: TypeTally;
+  key: string;
+  startedAt: number;
+}
+
+interface TypeTally {
+  labels: { stream: string; group: string; type: string };
+  seconds: { observe(value: number): void };
+  handled: number;
+  failed: number;
+  unhandled: number;
+  duplicates: number;
+}
+
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
 
 // Refreshes the claim of entries this consumer still owns and sets their idle time. Checking the owner
 // first matters: XCLAIM with min-idle 0 would otherwise take an entry back from a consumer that
@@ -136,6 +172,7 @@ export class StreamConsumer {
   private readonly claimBatchSize: number;
   private readonly metricsIntervalMs: number;
   private readonly trimIntervalMs: number;
+  private readonly drainTimeoutMs: number;
   private readonly deadLetterStream: string;
   private readonly metrics: StreamsMetrics;
   private readonly logger: StreamsLogger;
@@ -146,6 +183,7 @@ export class StreamConsumer {
   private reader?: Redis;
   private dedupe?: EventDedupe;
   private readonly claimCursors = new Map<string, string>();
+  private readonly metricsByType = new Map<string, TypeTally>();
   private readonly inFlight = new Map<string, { stream: string; entryId: string; startedAt: number }>();
   private stopping = false;
   private readonly stopReading = new AbortController();
@@ -170,6 +208,7 @@ export class StreamConsumer {
     this.claimBatchSize = options.claimBatchSize ?? 100;
     this.metricsIntervalMs = options.metricsIntervalMs ?? 5_000;
     this.trimIntervalMs = options.trimIntervalMs ?? 0;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.deadLetterStream = options.deadLetterStream ?? Streams.deadLetters;
     const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     // A retry is scheduled by back-dating the entry's idle time against the claim timeout, so no delay
@@ -211,7 +250,11 @@ export class StreamConsumer {
     this.stopping = true;
     this.stopReading.abort();
     await this.unblockReader();
-    await Promise.allSettled(this.loops);
+    const drained = await settlesWithin(Promise.allSettled(this.loops), this.drainTimeoutMs);
+    if (!drained) {
+      // Whatever is still running stays pending in Redis and is reclaimed by a live consumer.
+      this.logger.warn(`handlers still running after ${this.drainTimeoutMs} ms; closing without them`);
+    }
     this.stopKeepAlive.abort();
     await this.keepAliveLoop;
     await this.deleteConsumerIfIdle();
@@ -233,39 +276,54 @@ export class StreamConsumer {
     return this.commands;
   }
 
+  /**
+   * Reads one batch ahead: while a batch runs, the next XREADGROUP is already on its way, so the round
+   * trip overlaps the handlers. At most two batches are ever delivered and unacknowledged; on stop the
+   * one read ahead is handled too, since it is already pending on this consumer.
+   */
   private async readLoop(): Promise<void> {
-    const reader = this.reader as Redis;
-    const newEntries = this.streams.map(() => '>');
     let failures = 0;
-    while (!this.stopping) {
-      let reply: unknown;
-      try {
-        reply = await reader.xreadgroup(
-          'GROUP',
-          this.group,
-          this.consumer,
-          'COUNT',
-          this.batchSize,
-          'BLOCK',
-          this.blockMs,
-          'STREAMS',
-          ...this.streams,
-          ...newEntries,
-        );
-        failures = 0;
-      } catch (error) {
+    let next: Promise<ReadOutcome> | undefined = this.readBatch();
+    while (next) {
+      const outcome: ReadOutcome = await next;
+      if ('error' in outcome) {
         if (this.stopping) break;
         failures += 1;
-        this.logger.warn(`XREADGROUP failed (attempt ${failures}): ${(error as Error).message}`);
+        this.logger.warn(`XREADGROUP failed (attempt ${failures}): ${outcome.error.message}`);
         // A Redis that came back empty (no AOF) lost the groups: recreate them rather than spin.
-        if (isNoGroupError(error)) await this.ensureGroups().catch(() => undefined);
+        if (isNoGroupError(outcome.error)) await this.ensureGroups().catch(() => undefined);
         await this.pause(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)), this.stopReading.signal);
+        next = this.stopping ? undefined : this.readBatch();
         continue;
       }
-      const deliveries = parseReadReply(reply);
-      if (deliveries.length > 0)
-        await this.handleBatch(deliveries).catch((error: Error) => this.reportBug(error));
+      failures = 0;
+      next = this.stopping ? undefined : this.readBatch();
+      if (outcome.deliveries.length > 0) {
+        await this.handleBatch(outcome.deliveries).catch((error: Error) => this.reportBug(error));
+      }
     }
+  }
+
+  private readBatch(): Promise<ReadOutcome> {
+    return (this.reader as Redis)
+      .xreadgroup(
+        'GROUP',
+        this.group,
+        this.consumer,
+        'COUNT',
+        this.batchSize,
+        'BLOCK',
+        this.blockMs,
+        'STREAMS',
+        ...this.streams,
+        ...this.streams.map(() => '>'),
+      )
+      .then(
+        (reply): ReadOutcome => ({ deliveries: parseReadReply(reply) }),
+        (error: unknown): ReadOutcome => ({
+          error: error instanceof Error ? error : new Error(String(error)),
+        }),
+      );
   }
 
   /** Runs a batch with bounded concurrency, then acknowledges what succeeded in one pipeline. */
@@ -275,9 +333,11 @@ export class StreamConsumer {
     const worker = async () => {
       while (next < deliveries.length) {
         const delivery = deliveries[next++];
-        await this.slots.acquire();
+        if (!this.slots.tryAcquire()) await this.slots.acquire();
         try {
-          if ((await this.process(delivery)) === 'ack') {
+          const pending = this.process(delivery);
+          const outcome = typeof pending === 'string' ? pending : await pending;
+          if (outcome === 'ack') {
             const ids = acks.get(delivery.stream);
             if (ids) ids.push(delivery.entryId);
             else acks.set(delivery.stream, [delivery.entryId]);
@@ -288,6 +348,7 @@ export class StreamConsumer {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, deliveries.length) }, worker));
+    this.flushCounters();
     await this.acknowledge(acks);
   }
 
@@ -304,7 +365,11 @@ export class StreamConsumer {
     }
   }
 
-  private async process(delivery: Delivery): Promise<Outcome> {
+  /**
+   * Decodes, routes and runs one entry. A synchronous handler completes without a promise (most
+   * no-op and in-memory handlers), which keeps the per-entry cost near that of a raw read loop.
+   */
+  private process(delivery: Delivery): Outcome | Promise<Outcome> {
     const { stream, entryId } = delivery;
     const fields = fieldMap(delivery.fields);
     let event: EventEnvelope;
@@ -315,12 +380,12 @@ export class StreamConsumer {
       if (!(error instanceof EnvelopeDecodeError)) throw error;
       return this.deadLetter(delivery, error.message, 'undecodable');
     }
-    const labels = { stream, group: this.group, type: event.type };
+    const tally = this.typeMetrics(stream, event.type);
     const handler = this.resolveHandler(event.type);
     if (!handler) {
       // No handler in this group means the group does not care about the type (for instance a newer
       // event type): acknowledge it so it does not sit pending forever, and count it.
-      this.metrics.unhandled.inc(labels);
+      tally.unhandled += 1;
       return 'ack';
     }
     const ctx: StreamEventContext = {
@@ -331,33 +396,88 @@ export class StreamConsumer {
       deliveryCount: delivery.deliveryCount,
       event,
     };
-    const key = `${stream} ${entryId}`;
-    this.inFlight.set(key, { stream, entryId, startedAt: Date.now() });
-    const stopTimer = this.metrics.handlerSeconds.startTimer(labels);
+    const run: Running = {
+      delivery,
+      event,
+      tally,
+      key: `${stream} ${entryId}`,
+      startedAt: performance.now(),
+    };
+    this.inFlight.set(run.key, { stream, entryId, startedAt: Date.now() });
+    const traceContext = extractTraceContext(fields);
+    let result: unknown;
     try {
-      const run = async () => {
-        await handler(event, ctx);
-      };
-      const ran = await context.with(extractTraceContext(fields), () =>
-        this.dedupe ? this.dedupe.once(this.group, event.id, run) : run().then(() => true),
-      );
-      if (ran) this.metrics.handled.inc(labels);
-      else this.metrics.duplicates.inc(labels);
-      return 'ack';
+      const dedupe = this.dedupe;
+      result = dedupe
+        ? context.with(traceContext, () =>
+            dedupe.once(this.group, event.id, async () => {
+              await handler(event, ctx);
+            }),
+          )
+        : context.with(traceContext, () => handler(event, ctx));
     } catch (error) {
-      this.metrics.failed.inc(labels);
-      const reason = error instanceof Error ? error.message : String(error);
-      if (delivery.deliveryCount >= this.maxAttempts) {
-        return this.deadLetter(delivery, reason, 'max_attempts');
-      }
-      await this.scheduleRetry(delivery);
-      this.logger.warn(
-        `${event.type} ${event.id} (${stream} ${entryId}) failed on delivery ${delivery.deliveryCount}: ${reason}`,
-      );
-      return 'pending';
-    } finally {
-      stopTimer();
-      this.inFlight.delete(key);
+      return this.failed(run, error);
+    }
+    if (!isThenable(result)) return this.succeeded(run, true);
+    return Promise.resolve(result).then(
+      (ran) => this.succeeded(run, this.dedupe ? ran === true : true),
+      (error: unknown) => this.failed(run, error),
+    );
+  }
+
+  private finish(run: Running): void {
+    run.tally.seconds.observe((performance.now() - run.startedAt) / 1000);
+    this.inFlight.delete(run.key);
+  }
+
+  private succeeded(run: Running, ran: boolean): Outcome {
+    this.finish(run);
+    if (ran) run.tally.handled += 1;
+    else run.tally.duplicates += 1;
+    return 'ack';
+  }
+
+  private async failed(run: Running, error: unknown): Promise<Outcome> {
+    this.finish(run);
+    run.tally.failed += 1;
+    const { delivery, event } = run;
+    const reason = error instanceof Error ? error.message : String(error);
+    if (delivery.deliveryCount >= this.maxAttempts) {
+      return this.deadLetter(delivery, reason, 'max_attempts');
+    }
+    await this.scheduleRetry(delivery);
+    this.logger.warn(
+      `${event.type} ${event.id} (${delivery.stream} ${delivery.entryId}) failed on delivery ${delivery.deliveryCount}: ${reason}`,
+    );
+    return 'pending';
+  }
+
+  // prom-client hashes the label set on every inc(); counting per batch and adding once keeps that
+  // off the per-entry path (the counters lag by at most one batch).
+  private typeMetrics(stream: string, type: string): TypeTally {
+    const key = `${stream}\u0000${type}`;
+    let tally = this.metricsByType.get(key);
+    if (!tally) {
+      tally = {
+        labels: { stream, group: this.group, type },
+        seconds: this.metrics.handlerSeconds.labels({ stream, group: this.group, type }),
+        handled: 0,
+        failed: 0,
+        unhandled: 0,
+        duplicates: 0,
+      };
+      this.metricsByType.set(key, tally);
+    }
+    return tally;
+  }
+
+  private flushCounters(): void {
+    for (const tally of this.metricsByType.values()) {
+      if (tally.handled) this.metrics.handled.inc(tally.labels, tally.handled);
+      if (tally.failed) this.metrics.failed.inc(tally.labels, tally.failed);
+      if (tally.unhandled) this.metrics.unhandled.inc(tally.labels, tally.unhandled);
+      if (tally.duplicates) this.metrics.duplicates.inc(tally.labels, tally.duplicates);
+      tally.handled = tally.failed = tally.unhandled = tally.duplicates = 0;
     }
   }
 

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { LatencyHistogram } from './latency-histogram';
 
 /** The Prometheus metrics of stream consumers; one set per registry, shared by every consumer in it. */
 export class StreamsMetrics {
@@ -10,7 +11,8 @@ export class StreamsMetrics {
   readonly deadLettered: Counter<'stream' | 'group' | 'reason'>;
   readonly unhandled: Counter<'stream' | 'group' | 'type'>;
   readonly duplicates: Counter<'stream' | 'group' | 'type'>;
-  readonly handlerSeconds: Histogram<'stream' | 'group' | 'type'>;
+  /** Labels stream, group, type. */
+  readonly handlerSeconds: LatencyHistogram;
   readonly pending: Gauge<'stream' | 'group'>;
   readonly lag: Gauge<'stream' | 'group'>;
   readonly oldestPendingSeconds: Gauge<'stream' | 'group'>;
@@ -63,13 +65,12 @@ export class StreamsMetrics {
       labelNames: ['stream', 'group', 'type'],
       registers,
     });
-    this.handlerSeconds = new Histogram({
-      name: 'choreo_stream_handler_duration_seconds',
-      help: 'Handler latency, successful or not',
-      labelNames: ['stream', 'group', 'type'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
+    this.handlerSeconds = new LatencyHistogram(
+      'choreo_stream_handler_duration_seconds',
+      'Handler latency, successful or not',
+      [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registry,
+    );
     this.pending = new Gauge({
       name: 'choreo_stream_group_pending',
       help: 'Entries delivered to the group and not yet acknowledged',

@@ -72,7 +72,9 @@ export async function runDlq(
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', () => undefined);
   try {
-    await redis.connect();
+    await redis.connect().catch((error: Error) => {
+      throw new Error(`cannot reach Redis at ${redisUrl} (set REDIS_URL): ${error.message}`);
+    });
     const store = new DeadLetterStore(redis);
     switch (command) {
       case 'list':
