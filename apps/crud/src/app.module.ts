@@ -11,7 +11,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConnectionProbesModule.forRoot({ databaseUrl: config.database.url }),
-        CrudModule.forRoot({ entitiesDir: config.entities.dir, database: config.database, auth: config.auth }),
+        CrudModule.forRoot({
+          entitiesDir: config.entities.dir,
+          database: config.database,
+          auth: config.auth,
+        }),
       ],
     };
   }
