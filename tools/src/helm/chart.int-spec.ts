@@ -76,6 +76,11 @@ describe('charts/choreo with a real helm', () => {
       });
       // runAsNonRoot alone cannot be checked by the kubelet for a named USER: it needs a uid.
       expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+      // With the container settings below, what the "restricted" Pod Security Standard demands.
+      expect({ where, seccomp: pod.securityContext?.seccompProfile?.type }).toEqual({
+        where,
+        seccomp: 'RuntimeDefault',
+      });
       for (const container of pod.containers) {
         expect({ where, ...container.securityContext }).toMatchObject({
           where,
@@ -214,7 +219,16 @@ describe('charts/choreo with a real helm', () => {
     const withSimulator = template(['--set', 'simulator.enabled=true']);
     const pod = withSimulator.find((m) => m.metadata.annotations?.['helm.sh/hook'] === 'test');
     expect(pod?.kind).toBe('Pod');
-    const [container] = (pod!.spec as unknown as PodSpec).containers;
+    const podSpec = pod!.spec as unknown as PodSpec;
+    expect(podSpec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    const [container] = podSpec.containers;
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
     expect(container.args?.slice(2)).toEqual(
       APPS.map((app) => `${app}=http://${RELEASE}-${app}:${APP_PORTS[app]}/readyz`),
     );

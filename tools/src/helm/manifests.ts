@@ -34,7 +34,7 @@ export interface Probe {
   exec?: { command: string[] };
 }
 export interface PodSpec {
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
   containers: Container[];
 }
 export interface WorkloadSpec {
