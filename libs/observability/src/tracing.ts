@@ -3,7 +3,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 
 let sdk: NodeSDK | undefined;
@@ -31,8 +31,9 @@ class DiscardingSpanProcessor implements SpanProcessor {
  * Starts OpenTelemetry with HTTP, pg and ioredis instrumentation. Call it before anything imports
  * `pg` or `ioredis` (each app's `instrument.ts`, imported first by `main.ts`).
  *
- * Spans are always created, so logs carry trace ids and `traceparent` travels through the streams;
- * they are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set. Otherwise tracing is quiet.
+ * Spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set. Otherwise nothing is sampled: the
+ * spans cost next to nothing but still carry ids, so logs keep their trace ids and `traceparent`
+ * still travels through the streams (with the sampled flag off).
  */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): void {
   if (sdk || env['OTEL_SDK_DISABLED'] === 'true') return;
@@ -40,6 +41,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   if (env['OTEL_LOG_LEVEL'] === 'debug') diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.DEBUG);
   sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME'] ?? serviceName,
+    ...(endpoint ? {} : { sampler: new AlwaysOffSampler() }),
     spanProcessors: [
       endpoint ? new BatchSpanProcessor(new OTLPTraceExporter()) : new DiscardingSpanProcessor(),
     ],

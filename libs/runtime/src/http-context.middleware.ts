@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
 import { Counter, Histogram } from 'prom-client';
 import { metricsRegistry, runWithCorrelation } from '@choreo/observability';
 
 const CORRELATION_HEADER = 'x-correlation-id';
 const VALID_CORRELATION_ID = /^[\w.:-]{1,128}$/;
+/** Probes and scrapes: counted, never logged. */
+const QUIET_ROUTES = /^\/(livez|readyz|metrics)\b/;
 
 let httpMetrics: { requests: Counter; duration: Histogram } | undefined;
 function metrics() {
@@ -28,21 +31,37 @@ function metrics() {
 
 /**
  * Gives every request a correlation id (the caller's `X-Correlation-ID` when well-formed, else a new
- * one), echoes it, runs the rest of the request with it in the log context, and records metrics.
+ * one), echoes it, runs the rest of the request with it in the log context, records metrics and
+ * writes one access log line (5xx as errors, 4xx as warnings).
  */
-export function httpContextMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const given = req.header(CORRELATION_HEADER);
-  const correlationId = given && VALID_CORRELATION_ID.test(given) ? given : randomUUID();
-  req.headers[CORRELATION_HEADER] = correlationId;
-  res.setHeader('X-Correlation-ID', correlationId);
+export function httpContextMiddleware(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const given = req.header(CORRELATION_HEADER);
+    const correlationId = given && VALID_CORRELATION_ID.test(given) ? given : randomUUID();
+    req.headers[CORRELATION_HEADER] = correlationId;
+    res.setHeader('X-Correlation-ID', correlationId);
 
-  const started = process.hrtime.bigint();
-  res.once('finish', () => {
-    // The matched route pattern, not the raw URL, keeps label cardinality bounded.
-    const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-    const { requests, duration } = metrics();
-    requests.inc({ method: req.method, route, status: String(res.statusCode) });
-    duration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - started) / 1e9);
-  });
-  runWithCorrelation(correlationId, next);
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // The matched route pattern, not the raw URL, keeps label cardinality bounded.
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const { requests, duration } = metrics();
+      requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      duration.observe({ method: req.method, route }, seconds);
+      if (QUIET_ROUTES.test(req.path)) return;
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      logger[level](
+        {
+          correlationid: correlationId,
+          req: { method: req.method, url: req.originalUrl },
+          res: { statusCode: res.statusCode },
+          responseTimeMs: Math.round(seconds * 1e4) / 10,
+        },
+        'request completed',
+      );
+    });
+    runWithCorrelation(correlationId, next);
+  };
 }
