@@ -246,6 +246,7 @@ describe('charts/choreo with a real helm', () => {
     [['--set', 'global.logLevel=loud'], /at '\/global\/logLevel': value must be one of/],
     [['--set', 'crd.enabled=true'], /additional properties 'crd' not allowed/],
     [['--set', 'global.apiTokens[0]=short'], /at '\/global\/apiTokens\/0'/],
+    [['--set', 'crud.env.PORT=9999'], /crud:\s*\n- at '[^']*': invalid propertyName 'PORT'/],
     [['--set', 'redis.appendfsync=sometimes'], /redis:\s*\n- at '\/appendfsync': value must be one of/],
     [['--set', 'postgresql.auth.username=Robert-Tables'], /postgresql:\s*\n- at '\/auth\/username'/],
   ])('the schema refuses %j with a message naming the value', (args, message) => {

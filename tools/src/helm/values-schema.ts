@@ -60,10 +60,25 @@ const PULL_POLICIES = ['IfNotPresent', 'Always', 'Never'];
 const QUANTITY = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$';
 const quantity: Schema = { type: ['string', 'number'], pattern: QUANTITY };
 
+// Set by the chart itself (from other values or the Secret): an `env` entry would be ignored or would
+// break the pod (PORT apart from the container port and probes).
+const RESERVED_ENV = [
+  'APP',
+  'PORT',
+  'LOG_LEVEL',
+  'NODE_ENV',
+  'OTEL_SERVICE_NAME',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'API_TOKENS',
+  'TRACKING_TOKEN_SECRET',
+];
+
 const envMap = (description: string): Schema => ({
   type: 'object',
-  description,
-  propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  description: `${description} Not the variables the chart sets itself: ${RESERVED_ENV.join(', ')}.`,
+  propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', not: { enum: RESERVED_ENV } },
   additionalProperties: { type: ['string', 'number', 'boolean'] },
 });
 
