@@ -141,6 +141,16 @@ async function choreoPublish(publisher: StreamPublisher, stream: string): Promis
   return (PUBLISH_COUNT / (performance.now() - started)) * 1000;
 }
 
+// CPU time of this process per message: unlike msg/s it barely moves when other processes load the
+// machine, so it shows the library's own cost even in a noisy round. (Redis's CPU is not included.)
+async function withCpu(into: number[], messages: number, run: () => Promise<number>): Promise<number> {
+  const before = process.cpuUsage();
+  const rate = await run();
+  const used = process.cpuUsage(before);
+  into.push((used.user + used.system) / messages);
+  return rate;
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -156,6 +166,12 @@ async function main(): Promise<void> {
   const publisher = new StreamPublisher(redis);
   const prefix = `bench:${process.pid}`;
   const source = `${prefix}:consume`;
+  const cpu = {
+    rawConsume: [] as number[],
+    choreoConsume: [] as number[],
+    rawPublish: [] as number[],
+    choreoPublish: [] as number[],
+  };
   const results = {
     rawConsume: [] as number[],
     choreoConsume: [] as number[],
@@ -167,12 +183,28 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round += 1) {
       // Each consumer run gets a fresh group over the same pre-filled stream.
       const consumers = [
-        async () => results.rawConsume.push(await rawConsume(redis, source, `raw-${round}`)),
-        async () => results.choreoConsume.push(await choreoConsume(url, redis, source, `choreo-${round}`)),
+        async () =>
+          results.rawConsume.push(
+            await withCpu(cpu.rawConsume, CONSUME_COUNT, () => rawConsume(redis, source, `raw-${round}`)),
+          ),
+        async () =>
+          results.choreoConsume.push(
+            await withCpu(cpu.choreoConsume, CONSUME_COUNT, () =>
+              choreoConsume(url, redis, source, `choreo-${round}`),
+            ),
+          ),
       ];
       const publishers = [
-        async () => results.rawPublish.push(await rawPublish(redis, `${prefix}:raw-publish`)),
-        async () => results.choreoPublish.push(await choreoPublish(publisher, `${prefix}:choreo-publish`)),
+        async () =>
+          results.rawPublish.push(
+            await withCpu(cpu.rawPublish, PUBLISH_COUNT, () => rawPublish(redis, `${prefix}:raw-publish`)),
+          ),
+        async () =>
+          results.choreoPublish.push(
+            await withCpu(cpu.choreoPublish, PUBLISH_COUNT, () =>
+              choreoPublish(publisher, `${prefix}:choreo-publish`),
+            ),
+          ),
       ];
       if (round % 2 === 0) {
         consumers.reverse();
@@ -197,15 +229,30 @@ async function main(): Promise<void> {
   const consumerRatio = pairedRatio(results.choreoConsume, results.rawConsume);
   const publisherRatio = pairedRatio(results.choreoPublish, results.rawPublish);
   const rows = [
-    ['consume (no-op handler)', results.rawConsume, results.choreoConsume, consumerRatio],
-    ['publish (batches of 100)', results.rawPublish, results.choreoPublish, publisherRatio],
+    [
+      'consume (no-op handler)',
+      results.rawConsume,
+      results.choreoConsume,
+      consumerRatio,
+      cpu.rawConsume,
+      cpu.choreoConsume,
+    ],
+    [
+      'publish (batches of 100)',
+      results.rawPublish,
+      results.choreoPublish,
+      publisherRatio,
+      cpu.rawPublish,
+      cpu.choreoPublish,
+    ],
   ] as const;
   const table = [
-    '| path | raw ioredis msg/s (median) | choreo msg/s (median) | choreo ÷ raw (median of rounds) | per-round ratios |',
-    '| --- | ---: | ---: | ---: | --- |',
+    '| path | raw ioredis msg/s (median) | choreo msg/s (median) | choreo ÷ raw (median of rounds) | per-round ratios | node CPU µs/msg raw → choreo (median) |',
+    '| --- | ---: | ---: | ---: | --- | ---: |',
     ...rows.map(
-      ([name, raw, choreo, ratio]) =>
-        `| ${name} | ${fmt(median(raw))} | ${fmt(median(choreo))} | ${ratio.toFixed(2)} | ${choreo.map((c, i) => (c / raw[i]).toFixed(2)).join(' ')} |`,
+      ([name, raw, choreo, ratio, rawCpu, choreoCpu]) =>
+        `| ${name} | ${fmt(median(raw))} | ${fmt(median(choreo))} | ${ratio.toFixed(2)} | ${choreo.map((c, i) => (c / raw[i]).toFixed(2)).join(' ')} | ` +
+        `${median(rawCpu).toFixed(1)} → ${median(choreoCpu).toFixed(1)} |`,
     ),
   ].join('\n');
   const summary = `consumer_ratio=${consumerRatio.toFixed(2)} publisher_ratio=${publisherRatio.toFixed(2)}`;
@@ -219,7 +266,7 @@ async function main(): Promise<void> {
       `- consume: \`StreamConsumer\` (batchSize 100, concurrency 16, envelope decode, trace context, metrics) with a no-op handler, ` +
       `vs a raw \`XREADGROUP COUNT 100\` + \`XACK\` loop; both timed from the first entry received to the last ack (connection set-up excluded on both sides).\n` +
       `- publish: \`StreamPublisher.publishBatch\` (envelope encoding, trace injection) vs a raw pipeline of \`XADD\` with the same fields.\n\n` +
-      `${table}\n\n\`${summary}\`\n\nThe machine is shared with other engineers' test runs, so single rounds vary; each ratio is the median of the per-round ratios (both sides of a round ran back to back).`,
+      `${table}\n\n\`${summary}\`\n\nLoad average at the end: ${os.loadavg()[0].toFixed(1)}. The machine is shared with other engineers' test runs, so single rounds vary; each ratio is the median of the per-round ratios (both sides of a round ran back to back).`,
   );
   process.stdout.write(`${table}\n${summary}\n`);
 }
