@@ -192,6 +192,31 @@ describe('StreamConsumer', () => {
     expect(await pendingCount(stream)).toBe(0);
   });
 
+  it('acknowledges a pending entry deleted from the stream, as XAUTOCLAIM reports it, without dead-lettering it', async () => {
+    const { stream, deadLetters } = freshStream();
+    const entryId = await publisher.publish(stream, orderEvent('order.created'));
+    let attempts = 0;
+    await createConsumer(
+      { streams: [stream], deadLetterStream: deadLetters, retry: { baseMs: 300, maxMs: 300, jitter: 0 } },
+      {
+        'order.created': () => {
+          attempts += 1;
+          throw new Error('not yet');
+        },
+      },
+    );
+    await waitFor(
+      'failed once, pending',
+      async () => attempts === 1 && (await pendingCount(stream)) === 1,
+      5_000,
+    );
+    await redis.xdel(stream, entryId);
+
+    await waitFor('no longer pending', async () => (await pendingCount(stream)) === 0, 5_000);
+    expect(attempts).toBe(1);
+    expect(await redis.xlen(deadLetters)).toBe(0);
+  });
+
   it('acknowledges an entry whose type has no handler', async () => {
     const { stream } = freshStream();
     const registry = new Registry();

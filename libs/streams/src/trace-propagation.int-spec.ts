@@ -1,0 +1,71 @@
+import { fieldMap } from '@choreo/contracts';
+import { RedisServer, startRedis, waitFor } from '@choreo/testing';
+import { context, trace } from '@opentelemetry/api';
+import { node } from '@opentelemetry/sdk-node';
+import Redis from 'ioredis';
+import { Registry } from 'prom-client';
+import { StreamConsumer } from './stream-consumer';
+import { StreamPublisher } from './stream-publisher';
+import { orderEvent } from './test-fixtures/events';
+
+// A real tracer provider (AsyncLocalStorage context, W3C propagator), as an app's startTracing sets up.
+const provider = new node.NodeTracerProvider();
+provider.register();
+
+let server: RedisServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+});
+
+afterAll(async () => {
+  await redis.quit();
+  await server.stop();
+  await provider.shutdown();
+});
+
+describe('trace context through a stream', () => {
+  it('carries the publishing span as traceparent and runs the handler inside that trace', async () => {
+    const stream = 'orders-traced';
+    const publisher = new StreamPublisher(redis);
+    const tracer = trace.getTracer('test');
+    let traceId = '';
+    const entryId = await tracer.startActiveSpan('POST /orders', async (span) => {
+      traceId = span.spanContext().traceId;
+      try {
+        return await publisher.publish(stream, orderEvent('order.created'));
+      } finally {
+        span.end();
+      }
+    });
+    const [[, fields]] = await redis.xrange(stream, entryId, entryId);
+    expect(fieldMap(fields)['traceparent']).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-0[01]$`));
+
+    const seenTraceIds: (string | undefined)[] = [];
+    const consumer = new StreamConsumer(
+      {
+        redisUrl: server.url,
+        group: 'notifications',
+        streams: [stream],
+        blockMs: 200,
+        metricsIntervalMs: 0,
+        registry: new Registry(),
+        logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+      },
+      () => async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        // Still inside the extracted context after an await: AsyncLocalStorage carries it.
+        seenTraceIds.push(trace.getSpanContext(context.active())?.traceId);
+      },
+    );
+    await consumer.start();
+    try {
+      await waitFor('handled', async () => seenTraceIds.length === 1, 10_000);
+    } finally {
+      await consumer.stop();
+    }
+    expect(seenTraceIds).toEqual([traceId]);
+  });
+});
