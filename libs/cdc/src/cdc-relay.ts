@@ -11,6 +11,7 @@ import {
   RelayEvent,
   rowChangeEvent,
   TransactionContext,
+  transactionContext,
   truncateEvent,
 } from './relay-events';
 import { RelayMetrics } from './relay-metrics';
@@ -49,12 +50,22 @@ export interface CdcRelayOptions extends PublicationOptions {
 
 export type RelayState = 'idle' | 'streaming' | 'reconnecting' | 'stopped';
 
+interface AppendInFlight {
+  done: Promise<void>;
+  /** Confirmable once this batch and all before it are held by Redis. */
+  commitEnd: bigint;
+  settled: boolean;
+}
+
 interface OpenTransaction extends TransactionContext {
   ordinal: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const backoff = (attempt: number) => Math.min(5000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+
+/** Batches sent to Redis and not yet acknowledged, at most (bounded memory, ordered confirms). */
+const MAX_APPENDS_IN_FLIGHT = 8;
 
 const silent: RelayLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -83,6 +94,9 @@ export class CdcRelay {
   private pending: RelayEvent[] = [];
   private transaction: OpenTransaction | undefined;
   private lastCommitEnd = 0n;
+  private dispatchedCommitEnd = 0n;
+  private appendsInFlight: AppendInFlight[] = [];
+  private lastSent = new Map<string, string>();
   private lastCommitTimeMicros = 0n;
   private confirmed = 0n;
   private statusSent = 0n;
@@ -185,6 +199,8 @@ export class CdcRelay {
       } finally {
         if (!this.stopping) this.setState('reconnecting');
         await session.close();
+        // Appends still in flight land (or are abandoned on stop) before a new session replays.
+        await this.drainAppends().catch(() => undefined);
       }
       if (!this.stopping) await sleep(backoff(attempt));
     }
@@ -193,7 +209,10 @@ export class CdcRelay {
   private resetSession(confirmed: bigint): void {
     this.pending = [];
     this.transaction = undefined;
+    this.appendsInFlight = [];
+    this.lastSent.clear();
     this.lastCommitEnd = confirmed;
+    this.dispatchedCommitEnd = confirmed;
     this.confirmed = confirmed;
     this.statusSent = confirmed;
     this.metrics.confirmedLsn.set(Number(confirmed));
@@ -214,6 +233,7 @@ export class CdcRelay {
         // Graceful stop: what was read is appended and confirmed before the session goes.
         if (this.stopping) {
           await this.flush();
+          await this.drainAppends();
           this.sendStatus(true);
         }
         throw error;
@@ -229,23 +249,23 @@ export class CdcRelay {
       if (this.pending.length >= this.options.chunkEvents) await this.flush();
       else if (
         !session.hasQueuedFrames() &&
-        (this.pending.length > 0 || this.lastCommitEnd > this.confirmed)
+        (this.pending.length > 0 || this.lastCommitEnd > this.dispatchedCommitEnd)
       ) {
         await this.flush();
       }
     }
   }
 
+  /** Everything read so far is held by Redis (so any LSN read so far may be confirmed). */
   private idle(): boolean {
-    return this.transaction === undefined && this.pending.length === 0;
+    return this.transaction === undefined && this.pending.length === 0 && this.appendsInFlight.length === 0;
   }
 
   private async handle(message: DecodedMessage, walStart: bigint): Promise<void> {
     switch (message.tag) {
       case 'begin':
         this.transaction = {
-          commitLsn: parseLsn(message.commitLsn ?? '0/0'),
-          commitTimeMicros: message.commitTime as bigint,
+          ...transactionContext(parseLsn(message.commitLsn ?? '0/0'), message.commitTime as bigint),
           ordinal: 0,
         };
         return;
@@ -297,48 +317,74 @@ export class CdcRelay {
   }
 
   /**
-   * Appends the pending events, stream by stream, until Redis has them all. Only then may the slot
-   * be told: `lastCommitEnd` covers whole transactions, all of which are now in the batch or earlier.
+   * Sends the pending events to Redis without waiting for them (up to MAX_APPENDS_IN_FLIGHT
+   * batches are pipelined, so decoding overlaps Redis' fsync), and confirms each batch's
+   * `commitEnd` only once it and every batch before it are in Redis. `commitEnd` covers whole
+   * transactions, all of whose events are in this batch or an earlier one.
    */
   private async flush(): Promise<void> {
     const batch = this.pending;
     const commitEnd = this.lastCommitEnd;
     const commitTime = this.lastCommitTimeMicros;
     this.pending = [];
+    this.dispatchedCommitEnd = commitEnd;
     const byStream = new Map<string, RelayEvent[]>();
     for (const event of batch) {
       const events = byStream.get(event.stream);
       if (events) events.push(event);
       else byStream.set(event.stream, [event]);
     }
-    for (let attempt = 0; byStream.size > 0; attempt++) {
+    const appends = [...byStream].map(([stream, events]) => {
+      const previous = this.lastSent.get(stream) ?? '';
+      this.lastSent.set(stream, events[events.length - 1].position);
+      return this.appendUntilHeld(stream, events, previous);
+    });
+    const entry: AppendInFlight = { done: Promise.resolve(), commitEnd, settled: false };
+    entry.done = Promise.all(appends).then(() => {
+      entry.settled = true;
+      if (commitTime > 0n && batch.length > 0) {
+        this.metrics.lagSeconds.set(Math.max(0, Date.now() / 1000 - Number(commitTime) / 1e6));
+      }
+      this.confirmSettled();
+    });
+    entry.done.catch(() => undefined); // awaited by drainAppends; this only keeps Node from warning early
+    this.appendsInFlight.push(entry);
+    while (this.appendsInFlight.length > MAX_APPENDS_IN_FLIGHT) await this.appendsInFlight[0].done;
+  }
+
+  /** Confirms, in order, the batches at the head of the queue that Redis has acknowledged. */
+  private confirmSettled(): void {
+    while (this.appendsInFlight[0]?.settled) {
+      const [settled] = this.appendsInFlight.splice(0, 1);
+      this.confirm(settled.commitEnd);
+    }
+  }
+
+  /** Waits until everything sent to Redis is held there, and confirms it. */
+  private async drainAppends(): Promise<void> {
+    while (this.appendsInFlight.length > 0) await this.appendsInFlight[0].done;
+  }
+
+  private async appendUntilHeld(stream: string, events: RelayEvent[], previous: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.appendSeconds.startTimer();
       try {
-        const results = await Promise.all(
-          [...byStream].map(async ([stream, events]) => ({
-            stream,
-            ...(await appendNewer(this.redis, stream, events)),
-          })),
-        );
+        const { appended, skipped } = await appendNewer(this.redis, stream, events, previous);
         timer();
-        for (const { stream, appended, skipped } of results) {
-          if (appended > 0) this.metrics.events.inc({ stream }, appended);
-          if (skipped > 0) {
-            this.metrics.duplicatesSkipped.inc({ stream }, skipped);
-            this.logger.log(`cdc: ${stream} already held ${skipped} replayed event(s), skipped`);
-          }
+        if (appended > 0) this.metrics.events.inc({ stream }, appended);
+        if (skipped > 0) {
+          this.metrics.duplicatesSkipped.inc({ stream }, skipped);
+          this.logger.log(`cdc: ${stream} already held ${skipped} replayed event(s), skipped`);
         }
-        break;
+        return;
       } catch (error) {
         if (this.stopping && attempt > 3) throw error;
-        this.logger.warn(`cdc: append to Redis failed, retrying: ${(error as Error).message}`);
+        const message = (error as Error).message;
+        if (!message.startsWith('GAP'))
+          this.logger.warn(`cdc: append to ${stream} failed, retrying: ${message}`);
         await sleep(backoff(attempt));
       }
     }
-    if (commitTime > 0n && batch.length > 0) {
-      this.metrics.lagSeconds.set(Math.max(0, Date.now() / 1000 - Number(commitTime) / 1e6));
-    }
-    this.confirm(commitEnd);
   }
 
   private confirm(lsn: bigint): void {

@@ -30,13 +30,20 @@ export function formatLsn(lsn: bigint): string {
  * mark in Redis hold.
  */
 export function formatPosition(position: Position): string {
-  if (!Number.isSafeInteger(position.ordinal) || position.ordinal < 0 || position.ordinal > 0xffffffff) {
-    throw new Error(`ordinal out of range: ${position.ordinal}`);
+  return positionText(lsnPrefix(position.commitLsn), position.ordinal);
+}
+
+/** The LSN half of a position's text, computed once per transaction. */
+export function lsnPrefix(commitLsn: bigint): string {
+  return commitLsn.toString(16).toUpperCase().padStart(16, '0');
+}
+
+/** A position's text from its transaction's `lsnPrefix` and an ordinal. */
+export function positionText(prefix: string, ordinal: number): string {
+  if (!Number.isSafeInteger(ordinal) || ordinal < 0 || ordinal > 0xffffffff) {
+    throw new Error(`ordinal out of range: ${ordinal}`);
   }
-  return `${position.commitLsn.toString(16).toUpperCase().padStart(16, '0')}:${position.ordinal
-    .toString(16)
-    .toUpperCase()
-    .padStart(8, '0')}`;
+  return `${prefix}:${ordinal.toString(16).toUpperCase().padStart(8, '0')}`;
 }
 
 const POSITION = /^([0-9A-F]{16}):([0-9A-F]{8})$/;
@@ -58,10 +65,9 @@ export function comparePositions(a: Position, b: Position): number {
  * The event id of a CDC event: a UUID-shaped SHA-256 of its position (version 8, RFC 9562's
  * vendor-specific layout), so a replay of the same WAL produces the same id.
  */
-export function eventIdFor(position: Position): string {
-  const hash = createHash('sha256')
-    .update(`choreo.cdc/${formatPosition(position)}`)
-    .digest();
+export function eventIdFor(position: Position | string): string {
+  const text = typeof position === 'string' ? position : formatPosition(position);
+  const hash = createHash('sha256').update(`choreo.cdc/${text}`).digest();
   hash[6] = (hash[6] & 0x0f) | 0x80;
   hash[8] = (hash[8] & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

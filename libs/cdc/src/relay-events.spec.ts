@@ -1,9 +1,9 @@
 import { decodeEnvelope, fieldMap } from '@choreo/contracts';
 import { Pgoutput } from 'pg-logical-replication';
 import { columnValue, PgoutputDecoder } from './pgoutput-decoder';
-import { outboxEvent, rowChangeEvent } from './relay-events';
+import { outboxEvent, rowChangeEvent, transactionContext } from './relay-events';
 
-const tx = { commitLsn: 0x16b374d848n, commitTimeMicros: 1_763_769_600_123_456n };
+const tx = transactionContext(0x16b374d848n, 1_763_769_600_123_456n);
 const relation = {
   tag: 'relation',
   relationOid: 16384,

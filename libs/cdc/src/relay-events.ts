@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { encodeEnvelope, EventEnvelope, Streams, streamForAggregate } from '@choreo/contracts';
 import { RowChange, RowImage } from './pgoutput-decoder';
-import { eventIdFor, formatLsn, formatPosition, Position } from './position';
+import { eventIdFor, formatLsn, lsnPrefix, positionText } from './position';
 
 /** One entry the relay appends: its stream, its position (text) and its flat XADD fields. */
 export interface RelayEvent {
@@ -10,11 +10,26 @@ export interface RelayEvent {
   readonly fields: string[];
 }
 
-/** What the relay knows of the transaction an event comes from. */
+/** What the relay knows of the transaction an event comes from, formatted once for all its events. */
 export interface TransactionContext {
   readonly commitLsn: bigint;
   /** Commit time, microseconds since the Unix epoch (as pgoutput sends it). */
   readonly commitTimeMicros: bigint;
+  /** Commit time, RFC 3339 (millisecond precision). */
+  readonly time: string;
+  /** Commit LSN as PostgreSQL prints it. */
+  readonly lsn: string;
+  readonly positionPrefix: string;
+}
+
+export function transactionContext(commitLsn: bigint, commitTimeMicros: bigint): TransactionContext {
+  return {
+    commitLsn,
+    commitTimeMicros,
+    time: new Date(Number(commitTimeMicros / 1000n)).toISOString(),
+    lsn: formatLsn(commitLsn),
+    positionPrefix: lsnPrefix(commitLsn),
+  };
 }
 
 /** The prefix of `pg_logical_emit_message(true, …)` calls that carry outbox events. */
@@ -40,15 +55,10 @@ export interface RowChangeData {
 
 const VERB = { insert: 'inserted', update: 'updated', delete: 'deleted' } as const;
 
-export function commitTimeIso(tx: TransactionContext): string {
-  return new Date(Number(tx.commitTimeMicros / 1000n)).toISOString();
-}
-
-function entry(stream: string, position: Position, event: EventEnvelope): RelayEvent {
-  const text = formatPosition(position);
+function entry(stream: string, position: string, event: EventEnvelope): RelayEvent {
   const fields = encodeEnvelope(event);
-  fields.push('position', text);
-  return { stream, position: text, fields };
+  fields.push('position', position);
+  return { stream, position, fields };
 }
 
 /** A row change as an event on `cdc.<table>`, subject the primary key, id derived from the position. */
@@ -58,7 +68,7 @@ export function rowChangeEvent(
   ordinal: number,
   primaryKey: readonly string[],
 ): RelayEvent {
-  const position = { commitLsn: tx.commitLsn, ordinal };
+  const position = positionText(tx.positionPrefix, ordinal);
   const table = change.relation.name;
   const image = change.after ?? change.before;
   let key: RowImage | null = null;
@@ -71,7 +81,6 @@ export function rowChangeEvent(
         ? String(image[primaryKey[0]])
         : JSON.stringify(primaryKey.map((c) => image[c]));
   }
-  const time = commitTimeIso(tx);
   const data: RowChangeData = {
     table,
     schema: change.relation.schema,
@@ -79,16 +88,16 @@ export function rowChangeEvent(
     before: change.before,
     after: change.after,
     unchanged: change.unchanged,
-    commitTime: time,
-    lsn: formatLsn(tx.commitLsn),
-    position: formatPosition(position),
+    commitTime: tx.time,
+    lsn: tx.lsn,
+    position,
   };
   return entry(Streams.cdc(table), position, {
     id: eventIdFor(position),
     type: `${table}.${VERB[change.tag]}`,
     source: RELAY_SOURCE,
     subject,
-    time,
+    time: tx.time,
     data,
   });
 }
@@ -99,20 +108,13 @@ export function truncateEvent(
   tx: TransactionContext,
   ordinal: number,
 ): RelayEvent {
-  const position = { commitLsn: tx.commitLsn, ordinal };
-  const time = commitTimeIso(tx);
+  const position = positionText(tx.positionPrefix, ordinal);
   return entry(Streams.cdc(table.name), position, {
     id: eventIdFor(position),
     type: `${table.name}.truncated`,
     source: RELAY_SOURCE,
-    time,
-    data: {
-      table: table.name,
-      schema: table.schema,
-      commitTime: time,
-      lsn: formatLsn(tx.commitLsn),
-      position: formatPosition(position),
-    },
+    time: tx.time,
+    data: { table: table.name, schema: table.schema, commitTime: tx.time, lsn: tx.lsn, position },
   });
 }
 
@@ -145,7 +147,7 @@ export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
  * like any other event.
  */
 export function outboxEvent(content: Uint8Array, tx: TransactionContext, ordinal: number): RelayEvent {
-  const position = { commitLsn: tx.commitLsn, ordinal };
+  const position = positionText(tx.positionPrefix, ordinal);
   const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
   let problem: string;
   let parsedJson: unknown;
@@ -156,7 +158,7 @@ export function outboxEvent(content: Uint8Array, tx: TransactionContext, ordinal
       const { aggregate, event } = parsed.data;
       return entry(streamForAggregate(aggregate), position, {
         ...event,
-        time: event.time ?? commitTimeIso(tx),
+        time: event.time ?? tx.time,
       });
     }
     problem = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -169,7 +171,7 @@ export function outboxEvent(content: Uint8Array, tx: TransactionContext, ordinal
     id: eventIdFor(position),
     type: 'cdc.outbox.invalid',
     source: RELAY_SOURCE,
-    time: commitTimeIso(tx),
+    time: tx.time,
     data: { content: text },
   });
   dead.fields.push(

@@ -15,7 +15,11 @@ export function highWaterMarkKey(stream: string): string {
  * 8-digit pieces with tonumber (exact in Lua's doubles) rather than with `<` on strings, which Lua
  * does with strcoll under whatever locale redis-server was started in.
  *
- * ARGV: position, field count, fields…, position, field count, fields…  (positions ascending)
+ * ARGV: the position of the last event of the batch sent before this one to the same stream ('' for
+ * none), then position, field count, fields…, position, field count, fields… (positions ascending).
+ * Batches are pipelined; if an earlier one has not landed (it failed, and is being retried), this
+ * one must not land before it: the mark would jump past the earlier events, which would then be
+ * skipped as duplicates. So a batch whose predecessor is missing fails with GAP and is retried.
  * Returns { appended, skipped }.
  */
 export const APPEND_NEWER_LUA = `
@@ -28,7 +32,11 @@ local function newer(a, b)
   end
   return false
 end
-local i, appended, skipped, fresh, last = 1, 0, 0, false, nil
+local previous = ARGV[1]
+if previous ~= '' and ((not mark) or newer(previous, mark)) then
+  return redis.error_reply('GAP the batch before this one is not in ' .. KEYS[1] .. ' yet')
+end
+local i, appended, skipped, fresh, last = 2, 0, 0, false, nil
 while i <= #ARGV do
   local position = ARGV[i]
   local count = tonumber(ARGV[i + 1])
@@ -56,13 +64,15 @@ export interface AppendResult {
 /**
  * Appends a batch of events (ascending positions, all for `stream`) unless the stream already holds
  * them. Safe to repeat: after a crash, a replay of the same WAL appends only what is missing.
+ * `previous` is the last position of the batch sent before it to this stream, if any (see GAP).
  */
 export async function appendNewer(
   redis: Redis,
   stream: string,
   events: readonly RelayEvent[],
+  previous = '',
 ): Promise<AppendResult> {
-  const args: (string | number)[] = [];
+  const args: (string | number)[] = [previous];
   for (const event of events) {
     args.push(event.position, event.fields.length);
     for (const field of event.fields) args.push(field);
