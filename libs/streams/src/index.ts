@@ -20,6 +20,7 @@ export {
 export type { DeadLetter, DeadLetterOrigin } from './dead-letters';
 export { DuplicateInFlightError, EventDedupe } from './event-dedupe';
 export type { EventDedupeOptions } from './event-dedupe';
+export { deleteIdleConsumers } from './consumer-pruning';
 export { trimConsumedEntries } from './stream-trimming';
 export type { TrimResult } from './stream-trimming';
 export { LatencyHistogram } from './latency-histogram';

@@ -10,6 +10,7 @@ import {
 } from './stream-consumer';
 import { StreamPublisher } from './stream-publisher';
 import { trimConsumedEntries } from './stream-trimming';
+import { deleteIdleConsumers } from './consumer-pruning';
 import { orderEvent } from './test-fixtures/events';
 
 let server: RedisServer;
@@ -391,6 +392,24 @@ describe('StreamConsumer', () => {
     await failing.stop();
     const consumers = (await redis.xinfo('CONSUMERS', stream, 'tracking')) as unknown[][];
     expect(consumers.map((c) => fieldMap(c.map(String))['name'])).toEqual(['tracking-failing']);
+  });
+});
+
+describe('deleteIdleConsumers', () => {
+  it('removes consumers that are idle and own nothing, and keeps those with pending entries', async () => {
+    const { stream } = freshStream();
+    await publisher.publish(stream, orderEvent('order.created'));
+    await redis.xgroup('CREATE', stream, 'kitchen', '0');
+    await redis.xgroup('CREATECONSUMER', stream, 'kitchen', 'kitchen-gone');
+    await redis.xreadgroup('GROUP', 'kitchen', 'kitchen-gone-with-work', 'COUNT', 1, 'STREAMS', stream, '>');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await redis.xgroup('CREATECONSUMER', stream, 'kitchen', 'kitchen-fresh');
+
+    expect(await deleteIdleConsumers(redis, stream, 'kitchen', { minIdleMs: 200 })).toEqual(['kitchen-gone']);
+    const left = ((await redis.xinfo('CONSUMERS', stream, 'kitchen')) as unknown[][]).map(
+      (c) => fieldMap(c.map(String))['name'],
+    );
+    expect(left.sort()).toEqual(['kitchen-fresh', 'kitchen-gone-with-work']);
   });
 });
 

@@ -8,6 +8,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
+import { deleteIdleConsumers } from './consumer-pruning';
 import { moveToDeadLetters } from './dead-letters';
 import { EventDedupe, EventDedupeOptions } from './event-dedupe';
 import { createStreamsConnection, isNoGroupError } from './redis-connection';
@@ -74,6 +75,11 @@ export interface StreamConsumerOptions {
   metricsIntervalMs?: number;
   /** How often consumed entries are trimmed (trimConsumedEntries); 0 (default) leaves it to someone else. */
   trimIntervalMs?: number;
+  /**
+   * Consumers of the group with nothing pending and idle this long (pods that are gone) are deleted,
+   * checked every minute; 0 turns it off. Default 3600000 (one hour).
+   */
+  pruneConsumersIdleMs?: number;
   /** How long stop() waits for the batch in hand to finish before closing anyway. Default 10000. */
   drainTimeoutMs?: number;
   deadLetterStream?: string;
@@ -136,22 +142,6 @@ for i = 4, #ARGV do
 end
 return kept`;
 
-// Deletes the consumer only while it owns nothing: its pending entries would otherwise vanish from
-// the group's PEL and never be retried.
-const DELETE_IF_IDLE = `
-for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
-  local name, pending
-  for i = 1, #consumer, 2 do
-    if consumer[i] == 'name' then name = consumer[i + 1] end
-    if consumer[i] == 'pending' then pending = consumer[i + 1] end
-  end
-  if name == ARGV[2] then
-    if pending == 0 then return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) end
-    return -1
-  end
-end
-return 0`;
-
 /**
  * A consumer-group runner over Redis Streams: reads in batches, runs handlers with bounded concurrency,
  * acknowledges in pipelined XACKs, retries failures through XAUTOCLAIM with a growing delay, dead-letters
@@ -172,6 +162,8 @@ export class StreamConsumer {
   private readonly metricsIntervalMs: number;
   private readonly trimIntervalMs: number;
   private readonly drainTimeoutMs: number;
+  private readonly pruneConsumersIdleMs: number;
+  private lastPruneAt = 0;
   private readonly deadLetterStream: string;
   private readonly metrics: StreamsMetrics;
   private readonly logger: StreamsLogger;
@@ -209,6 +201,7 @@ export class StreamConsumer {
     this.metricsIntervalMs = options.metricsIntervalMs ?? 5_000;
     this.trimIntervalMs = options.trimIntervalMs ?? 0;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+    this.pruneConsumersIdleMs = options.pruneConsumersIdleMs ?? 3_600_000;
     this.deadLetterStream = options.deadLetterStream ?? Streams.deadLetters;
     const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     // A retry is scheduled by back-dating the entry's idle time against the claim timeout, so no delay
@@ -545,7 +538,24 @@ export class StreamConsumer {
           this.logger.warn(`XAUTOCLAIM on ${stream} failed: ${(error as Error).message}`);
         }
       }
+      await this.pruneGoneConsumers();
       await this.pause(this.claimIntervalMs, this.stopReading.signal);
+    }
+  }
+
+  private async pruneGoneConsumers(): Promise<void> {
+    if (this.pruneConsumersIdleMs <= 0 || this.stopping || Date.now() - this.lastPruneAt < 60_000) return;
+    this.lastPruneAt = Date.now();
+    for (const stream of this.streams) {
+      try {
+        const deleted = await deleteIdleConsumers(this.redis, stream, this.group, {
+          minIdleMs: this.pruneConsumersIdleMs,
+        });
+        if (deleted.length > 0)
+          this.logger.log(`removed gone consumers from ${stream}: ${deleted.join(', ')}`);
+      } catch (error) {
+        this.logger.warn(`could not prune consumers of ${stream}: ${(error as Error).message}`);
+      }
     }
   }
 
@@ -697,7 +707,7 @@ export class StreamConsumer {
   private async deleteConsumerIfIdle(): Promise<void> {
     for (const stream of this.streams) {
       try {
-        await this.redis.eval(DELETE_IF_IDLE, 1, stream, this.group, this.consumer);
+        await deleteIdleConsumers(this.redis, stream, this.group, { consumer: this.consumer });
       } catch (error) {
         this.logger.warn(
           `could not remove consumer ${this.consumer} from ${stream}: ${(error as Error).message}`,
