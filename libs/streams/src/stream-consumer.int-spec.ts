@@ -395,6 +395,23 @@ describe('StreamConsumer', () => {
   });
 });
 
+describe('StreamConsumer start', () => {
+  it('fails, naming the cause, when a stream key holds something else', async () => {
+    await redis.set('not-a-stream', 'x');
+    const sut = new StreamConsumer(
+      {
+        redisUrl: server.url,
+        group: 'tracking',
+        streams: ['not-a-stream'],
+        metricsIntervalMs: 0,
+        registry: new Registry(),
+      },
+      () => undefined,
+    );
+    await expect(sut.start()).rejects.toThrow(/WRONGTYPE/);
+  });
+});
+
 describe('deleteIdleConsumers', () => {
   it('removes consumers that are idle and own nothing, and keeps those with pending entries', async () => {
     const { stream } = freshStream();

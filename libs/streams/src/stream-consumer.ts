@@ -227,7 +227,15 @@ export class StreamConsumer {
     if (this.options.dedupe) {
       this.dedupe = new EventDedupe(this.commands, this.options.dedupe === true ? {} : this.options.dedupe);
     }
-    await this.ensureGroups();
+    try {
+      await this.ensureGroups();
+    } catch (error) {
+      // A stream key holding another type (WRONGTYPE) and the like: fail start, leave nothing open.
+      this.commands.disconnect();
+      this.reader.disconnect();
+      this.commands = undefined;
+      throw error;
+    }
     this.loops = [this.readLoop(), this.reclaimLoop()];
     if (this.metricsIntervalMs > 0) this.loops.push(this.metricsLoop());
     if (this.trimIntervalMs > 0) this.loops.push(this.trimLoop());
