@@ -1,5 +1,5 @@
 import { decodeEnvelope, EnvelopeDecodeError, EventEnvelope, fieldMap, Streams } from '@choreo/contracts';
-import { extractTraceContext, metricsRegistry } from '@choreo/observability';
+import { extractTraceContext, metricsRegistry, runWithCorrelation } from '@choreo/observability';
 import { Logger } from '@nestjs/common';
 import { context } from '@opentelemetry/api';
 import type Redis from 'ioredis';
@@ -402,13 +402,17 @@ export class StreamConsumer {
     let result: unknown;
     try {
       const dedupe = this.dedupe;
-      result = dedupe
-        ? context.with(traceContext, () =>
-            dedupe.once(this.group, event.id, async () => {
-              await handler(event, ctx);
-            }),
-          )
-        : context.with(traceContext, handler, undefined, event, ctx);
+      // The handler runs in the event's trace and with its correlation id, so every log line it
+      // writes carries both.
+      result = runWithCorrelation(event.correlationid, () =>
+        dedupe
+          ? context.with(traceContext, () =>
+              dedupe.once(this.group, event.id, async () => {
+                await handler(event, ctx);
+              }),
+            )
+          : context.with(traceContext, handler, undefined, event, ctx),
+      );
     } catch (error) {
       return this.failed(run, error);
     }

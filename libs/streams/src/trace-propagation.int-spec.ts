@@ -1,5 +1,6 @@
 import { fieldMap } from '@choreo/contracts';
 import { RedisServer, startRedis, waitFor } from '@choreo/testing';
+import { currentCorrelationId } from '@choreo/observability';
 import { context, trace } from '@opentelemetry/api';
 import { node } from '@opentelemetry/sdk-node';
 import Redis from 'ioredis';
@@ -35,7 +36,7 @@ describe('trace context through a stream', () => {
     const entryId = await tracer.startActiveSpan('POST /orders', async (span) => {
       traceId = span.spanContext().traceId;
       try {
-        return await publisher.publish(stream, orderEvent('order.created'));
+        return await publisher.publish(stream, { ...orderEvent('order.created'), correlationid: 'corr-77' });
       } finally {
         span.end();
       }
@@ -44,6 +45,7 @@ describe('trace context through a stream', () => {
     expect(fieldMap(fields)['traceparent']).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-0[01]$`));
 
     const seenTraceIds: (string | undefined)[] = [];
+    const seenCorrelationIds: (string | undefined)[] = [];
     const consumer = new StreamConsumer(
       {
         redisUrl: server.url,
@@ -58,6 +60,8 @@ describe('trace context through a stream', () => {
         await new Promise((resolve) => setImmediate(resolve));
         // Still inside the extracted context after an await: AsyncLocalStorage carries it.
         seenTraceIds.push(trace.getSpanContext(context.active())?.traceId);
+        // …and so does the event's correlation id, which every log line of the handler carries.
+        seenCorrelationIds.push(currentCorrelationId());
       },
     );
     await consumer.start();
@@ -67,5 +71,6 @@ describe('trace context through a stream', () => {
       await consumer.stop();
     }
     expect(seenTraceIds).toEqual([traceId]);
+    expect(seenCorrelationIds).toEqual(['corr-77']);
   });
 });
