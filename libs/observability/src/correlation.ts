@@ -1,7 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 
 const correlation = new AsyncLocalStorage<string>();
+const VALID_CORRELATION_ID = /^[\w.:-]{1,128}$/;
+
+/** The caller's correlation id when well-formed (1–128 of `[A-Za-z0-9_.:-]`), else a new one. */
+export function correlationIdOf(given: string | undefined): string {
+  return given && VALID_CORRELATION_ID.test(given) ? given : randomUUID();
+}
 
 /** Runs `work` with `correlationId` attached to every log line it writes. */
 export function runWithCorrelation<T>(correlationId: string | undefined, work: () => T): T {

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Histogram } from 'prom-client';
-import { metricsRegistry, runWithCorrelation } from '@choreo/observability';
+import { correlationIdOf, metricsRegistry, runWithCorrelation } from '@choreo/observability';
 
 const CORRELATION_HEADER = 'x-correlation-id';
-const VALID_CORRELATION_ID = /^[\w.:-]{1,128}$/;
 /** Probes and scrapes: counted, never logged. */
 const QUIET_ROUTES = /^\/(livez|readyz|metrics)\b/;
 
@@ -36,8 +34,7 @@ function metrics() {
  */
 export function httpContextMiddleware(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const given = req.header(CORRELATION_HEADER);
-    const correlationId = given && VALID_CORRELATION_ID.test(given) ? given : randomUUID();
+    const correlationId = correlationIdOf(req.header(CORRELATION_HEADER));
     req.headers[CORRELATION_HEADER] = correlationId;
     res.setHeader('X-Correlation-ID', correlationId);
 

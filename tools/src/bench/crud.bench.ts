@@ -2,8 +2,6 @@
 // handler (its own process) running the same SQL, on the same PostgreSQL in the same run:
 // GET /crud/product/:id and POST /crud/product, first at full speed (req/s, ratio), then at a fixed
 // rate (p50/p99). PostgreSQL is started here unless DATABASE_URL is given.
-import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -11,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { PostgresServer, freePort, startPostgres, waitFor } from '@choreo/testing';
+import { PostgresServer, freePort, startPostgres } from '@choreo/testing';
+import { BenchServer, benchServerReady, cpuTicks, spawnBenchServer } from './bench-server';
 import { writeBenchmarkSection } from './streams/bench-section';
 
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -101,11 +100,7 @@ const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
 type SideName = 'bare' | 'crud' | 'crud-untraced' | 'module-only';
 
-interface Side {
-  name: SideName;
-  url: string;
-  child: ChildProcess;
-}
+type Side = BenchServer<SideName>;
 
 interface Measure {
   reqPerSec: number;
@@ -117,42 +112,6 @@ interface Measure {
 }
 
 // utime + stime of a process in clock ticks (Linux; 100 per second on every common kernel).
-function cpuTicks(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
-}
-
-function spawnSide(name: SideName, args: string[], env: Record<string, string>, port: number): Side {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return { name, url: `http://127.0.0.1:${port}`, child };
-}
-
-async function ready(side: Side, probePath: string): Promise<void> {
-  await waitFor(
-    `${side.name} on ${side.url}`,
-    () =>
-      new Promise<boolean>((resolve) => {
-        http
-          .get(`${side.url}${probePath}`, (res) => {
-            res.resume();
-            resolve((res.statusCode ?? 500) < 500);
-          })
-          .on('error', () => resolve(false));
-      }),
-    60_000,
-  );
-}
-
 function requestsFor(endpoint: 'get' | 'post', ids: string[]) {
   if (endpoint === 'get') {
     let next = 0;
@@ -230,19 +189,23 @@ async function main(): Promise<void> {
     };
     const start = async (name: SideName, args: string[], env: Record<string, string>) => {
       const port = await freePort();
-      const side = spawnSide(name, args, { ...crudEnv, ...env, PORT: String(port) }, port);
+      const side = spawnBenchServer(name, args, { ...crudEnv, ...env, PORT: String(port) }, port);
       sides.push(side);
       return side;
     };
     const crud = await start('crud', ['apps/crud/src/main.ts'], {});
     // The crud app creates the product table (schema sync) before it listens.
-    await ready(crud, '/readyz');
+    await benchServerReady(crud, '/readyz');
     // The same app with OpenTelemetry off, and the crud module alone in a bare Nest app: where the
     // per-request cost goes.
     const untraced = await start('crud-untraced', ['apps/crud/src/main.ts'], { OTEL_SDK_DISABLED: 'true' });
     const moduleOnly = await start('module-only', ['apps/crud/src/crud/crud-module-only.main.ts'], {});
     const bare = await start('bare', [__filename, '--bare', databaseUrl], {});
-    await Promise.all([ready(untraced, '/readyz'), ready(moduleOnly, '/crud/hello'), ready(bare, '/')]);
+    await Promise.all([
+      benchServerReady(untraced, '/readyz'),
+      benchServerReady(moduleOnly, '/crud/hello'),
+      benchServerReady(bare, '/'),
+    ]);
 
     const pool = new Pool({ connectionString: databaseUrl, max: 2 });
     const ids: string[] = [];

@@ -2,7 +2,6 @@
 // bare node:http + pg handler (its own process) running the same statements in one raw transaction
 // per order (reserve each line, insert the order and its lines, emit the outbox message), on the same
 // PostgreSQL in the same run: first at full speed (orders/s, ratio), then at a fixed rate (p50/p99).
-import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -12,7 +11,8 @@ import { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { loadEntities } from '@choreo/entities';
 import { Database, syncEntitySchema } from '@choreo/persistence';
-import { PostgresServer, RedisServer, freePort, startPostgres, startRedis, waitFor } from '@choreo/testing';
+import { PostgresServer, RedisServer, freePort, startPostgres, startRedis } from '@choreo/testing';
+import { BenchServer, benchServerReady, spawnBenchServer } from './bench-server';
 import { writeBenchmarkSection } from './streams/bench-section';
 
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -164,42 +164,13 @@ type Autocannon = (options: {
 }) => Promise<CannonResult>;
 const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
-interface Side {
-  name: 'bare' | 'events' | 'events-untraced';
-  url: string;
-  child: ChildProcess;
-}
+type Side = BenchServer<'bare' | 'events' | 'events-untraced'>;
 
 interface Measure {
   ordersPerSec: number;
   p50: number;
   p99: number;
   failures: number;
-}
-
-function spawnSide(name: Side['name'], args: string[], env: Record<string, string>, port: number): Side {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return { name, url: `http://127.0.0.1:${port}`, child };
-}
-
-async function ready(side: Side, probePath: string): Promise<void> {
-  await waitFor(
-    `${side.name} on ${side.url}`,
-    () =>
-      new Promise<boolean>((resolve) => {
-        http
-          .get(`${side.url}${probePath}`, (res) => {
-            res.resume();
-            resolve((res.statusCode ?? 500) < 500);
-          })
-          .on('error', () => resolve(false));
-      }),
-    60_000,
-  );
 }
 
 function orderRequests(productIds: string[]) {
@@ -281,7 +252,7 @@ async function main(): Promise<void> {
   const sides: Side[] = [];
   try {
     const eventsPort = await freePort();
-    const events = spawnSide(
+    const events = spawnBenchServer(
       'events',
       ['apps/events/src/main.ts'],
       { ...eventsEnv, PORT: String(eventsPort) },
@@ -289,9 +260,9 @@ async function main(): Promise<void> {
     );
     sides.push(events);
     // The events app migrates its tables (orders, order_items, …) before it listens.
-    await ready(events, '/readyz');
+    await benchServerReady(events, '/readyz');
     const untracedPort = await freePort();
-    const untraced = spawnSide(
+    const untraced = spawnBenchServer(
       'events-untraced',
       ['apps/events/src/main.ts'],
       { ...eventsEnv, PORT: String(untracedPort), OTEL_SDK_DISABLED: 'true' },
@@ -299,9 +270,14 @@ async function main(): Promise<void> {
     );
     sides.push(untraced);
     const barePort = await freePort();
-    const bare = spawnSide('bare', [__filename, '--bare', databaseUrl, String(barePort)], {}, barePort);
+    const bare = spawnBenchServer(
+      'bare',
+      [__filename, '--bare', databaseUrl, String(barePort)],
+      {},
+      barePort,
+    );
     sides.push(bare);
-    await Promise.all([ready(untraced, '/readyz'), ready(bare, '/')]);
+    await Promise.all([benchServerReady(untraced, '/readyz'), benchServerReady(bare, '/')]);
 
     const pool = new Pool({ connectionString: databaseUrl, max: 2 });
     const productIds = Array.from({ length: PRODUCTS }, () => uuidv7());

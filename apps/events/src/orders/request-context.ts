@@ -1,12 +1,12 @@
 import type { Response } from 'express';
-import { randomUUID } from 'node:crypto';
+import { correlationIdOf } from '@choreo/observability';
 
-// The same rule as the runtime's HTTP middleware, so a module mounted without it behaves the same.
-const VALID_CORRELATION_ID = /^[\w.:-]{1,128}$/;
-
-/** The caller's X-Correlation-ID when well-formed, else a new one; echoed on the response. */
+/**
+ * The request's correlation id, echoed on the response. Behind the runtime's HTTP middleware the
+ * header already holds the resolved id; the same rule applies when the module is mounted alone.
+ */
 export function correlationOf(given: string | undefined, response: Response): string {
-  const correlationId = given && VALID_CORRELATION_ID.test(given) ? given : randomUUID();
+  const correlationId = correlationIdOf(given);
   response.setHeader('X-Correlation-ID', correlationId);
   return correlationId;
 }
