@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { startPostgres, startRedis, waitFor } from '@choreo/testing';
 import type { PostgresServer, RedisServer } from '@choreo/testing';
-import { type Manifest, named, renderChart, secretData, workloadSpec } from './manifests';
+import { type Container, type Manifest, named, renderChart, secretData, workloadSpec } from './manifests';
 import { APPS } from './values-schema';
 
 // The chart and the apps must agree on every variable name: this boots each app with exactly the
@@ -44,6 +44,8 @@ async function listenPort(taken: Set<number>): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (taken.has(port)) continue;
+    // Claimed before the first await, so concurrent callers never pick the same port.
+    taken.add(port);
     const server = net.createServer();
     const free = await new Promise<boolean>((resolve) => {
       server.once('error', () => resolve(false));
@@ -51,7 +53,6 @@ async function listenPort(taken: Set<number>): Promise<number> {
     });
     if (free) {
       await new Promise((resolve) => server.close(resolve));
-      taken.add(port);
       return port;
     }
   }
@@ -63,19 +64,19 @@ async function httpStatus(url: string): Promise<number> {
   return response.status;
 }
 
+type AppName = (typeof APPS)[number];
+
 describe('the environment the chart renders boots every app (NODE_ENV=production, generated secrets)', () => {
   let postgres: PostgresServer;
   let redis: RedisServer;
-  let manifests: Manifest[];
-  const ports = {} as Record<(typeof APPS)[number], number>;
-  const running = new Map<string, { child: ChildProcess; output: string[]; exited: Promise<never> }>();
+  let externalServices: string[];
+  const taken = new Set<number>();
+  const children: ChildProcess[] = [];
 
   beforeAll(async () => {
     [postgres, redis] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
     const databaseUrl = await postgres.createDatabase('chart_env');
-    const taken = new Set<number>();
-    for (const app of APPS) ports[app] = await listenPort(taken);
-    manifests = renderChart(RELEASE, [
+    externalServices = [
       '--set',
       'postgresql.enabled=false',
       '--set',
@@ -86,13 +87,12 @@ describe('the environment the chart renders boots every app (NODE_ENV=production
       `global.redisUrl=${redis.url}`,
       '--set',
       'simulator.enabled=true',
-      ...APPS.flatMap((app) => ['--set', `${app}.port=${ports[app]}`]),
-    ]);
+    ];
   });
 
   afterAll(async () => {
     await Promise.all(
-      [...running.values()].map(async ({ child }) => {
+      children.map(async (child) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         const exited = once(child, 'exit');
         child.kill('SIGTERM');
@@ -104,45 +104,59 @@ describe('the environment the chart renders boots every app (NODE_ENV=production
     await Promise.all([postgres?.stop(), redis?.stop()]);
   });
 
-  it('every app answers its liveness and readiness probes', async () => {
-    for (const app of APPS) {
+  /**
+   * Renders the chart with `app` on a free port, starts the app with exactly its container's
+   * environment and waits until the manifest's readiness path answers 200. Returns the base URL and
+   * the container. Only a port lost to another process between picking and listening is retried.
+   */
+  async function bootApp(app: AppName): Promise<{ base: string; container: Container }> {
+    for (let attempt = 1; ; attempt++) {
+      const port = await listenPort(taken);
+      const manifests = renderChart(RELEASE, [...externalServices, '--set', `${app}.port=${port}`]);
       const deployment = named(manifests, 'Deployment', `${RELEASE}-${app}`);
+      const [container] = workloadSpec(deployment).template.spec.containers;
       const env = containerEnvironment(manifests, deployment);
-      expect(env).toMatchObject({ APP: app, NODE_ENV: 'production', PORT: String(ports[app]) });
-      const output: string[] = [];
+      expect(env).toMatchObject({ APP: app, NODE_ENV: 'production', PORT: String(port) });
+
       // Only PATH and HOME come from outside: everything the app reads must come from the chart.
       const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${env.APP}/src/main.ts`], {
         cwd: root,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      children.push(child);
+      const output: string[] = [];
       for (const stream of [child.stdout, child.stderr]) {
         stream?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
       }
-      // waitFor retries through errors, so an app that exits is caught by racing its exit, watched
-      // from the start because an app may fail while the ones before it are still booting.
+      // waitFor retries through errors, so an app that exits is caught by racing its exit.
       const exited = once(child, 'exit').then(([code]) => {
         throw new Error(`${app} exited with ${String(code)}`);
       });
       exited.catch(() => undefined); // handled by the race below
-      running.set(app, { child, output, exited });
+      const base = `http://127.0.0.1:${port}`;
+      try {
+        await Promise.race([
+          exited,
+          waitFor(
+            `${app} ready on ${container.readinessProbe!.httpGet!.path}`,
+            async () => (await httpStatus(`${base}${container.readinessProbe!.httpGet!.path}`)) === 200,
+            90_000,
+          ),
+        ]);
+        return { base, container };
+      } catch (error) {
+        const log = output.join('');
+        if (attempt < 3 && log.includes('EADDRINUSE')) continue;
+        throw new Error(`${String(error)}\n--- ${app} output ---\n${log.slice(-3000)}`);
+      }
     }
+  }
 
-    for (const app of APPS) {
-      const [container] = workloadSpec(named(manifests, 'Deployment', `${RELEASE}-${app}`)).template.spec
-        .containers;
-      const base = `http://127.0.0.1:${ports[app]}`;
-      const { output, exited } = running.get(app)!;
-      await Promise.race([
-        exited,
-        waitFor(
-          `${app} ready on ${container.readinessProbe!.httpGet!.path}`,
-          async () => (await httpStatus(`${base}${container.readinessProbe!.httpGet!.path}`)) === 200,
-          90_000,
-        ),
-      ]).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n--- ${app} output ---\n${output.join('').slice(-3000)}`);
-      });
+  it('every app answers its liveness and readiness probes', async () => {
+    // All at once, as a fresh release starts them (crud and events migrate while the relay sets up).
+    const booted = await Promise.all(APPS.map(async (app) => ({ app, ...(await bootApp(app)) })));
+    for (const { app, base, container } of booted) {
       expect({ app, livez: await httpStatus(`${base}${container.livenessProbe!.httpGet!.path}`) }).toEqual({
         app,
         livez: 200,
