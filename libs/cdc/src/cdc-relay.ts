@@ -22,7 +22,7 @@ import {
   PublicationOptions,
   syncPublication,
 } from './relay-setup';
-import { appendNewer } from './stream-appender';
+import { appendNewer, loadAppendScript } from './stream-appender';
 
 /** Where log lines go; Nest's Logger and pino both fit. */
 export interface RelayLogger {
@@ -55,6 +55,12 @@ interface AppendInFlight {
   /** Confirmable once this batch and all before it are held by Redis. */
   commitEnd: bigint;
   settled: boolean;
+}
+
+/** The last batch sent to a stream: the next one must not land before it. */
+interface SentBatch {
+  position: string;
+  done: Promise<void>;
 }
 
 interface OpenTransaction extends TransactionContext {
@@ -96,7 +102,7 @@ export class CdcRelay {
   private lastCommitEnd = 0n;
   private dispatchedCommitEnd = 0n;
   private appendsInFlight: AppendInFlight[] = [];
-  private lastSent = new Map<string, string>();
+  private lastSent = new Map<string, SentBatch>();
   private lastCommitTimeMicros = 0n;
   private confirmed = 0n;
   private statusSent = 0n;
@@ -109,6 +115,8 @@ export class CdcRelay {
     // slot) instead of failing; a script cut off by a crash is sent again, which the mark makes safe.
     this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
     this.redis.on('error', () => undefined);
+    // Load the script on every (re)connect, so pipelined batches do not all meet NOSCRIPT.
+    this.redis.on('ready', () => void loadAppendScript(this.redis).catch(() => undefined));
     this.db = new Pool({ connectionString: options.databaseUrl, max: 2, application_name: 'cdc-relay' });
     this.db.on('error', () => undefined);
   }
@@ -335,9 +343,10 @@ export class CdcRelay {
       else byStream.set(event.stream, [event]);
     }
     const appends = [...byStream].map(([stream, events]) => {
-      const previous = this.lastSent.get(stream) ?? '';
-      this.lastSent.set(stream, events[events.length - 1].position);
-      return this.appendUntilHeld(stream, events, previous);
+      const previous = this.lastSent.get(stream);
+      const append = this.appendUntilHeld(stream, events, previous);
+      this.lastSent.set(stream, { position: events[events.length - 1].position, done: append });
+      return append;
     });
     const entry: AppendInFlight = { done: Promise.resolve(), commitEnd, settled: false };
     entry.done = Promise.all(appends).then(() => {
@@ -365,11 +374,15 @@ export class CdcRelay {
     while (this.appendsInFlight.length > 0) await this.appendsInFlight[0].done;
   }
 
-  private async appendUntilHeld(stream: string, events: RelayEvent[], previous: string): Promise<void> {
+  private async appendUntilHeld(
+    stream: string,
+    events: RelayEvent[],
+    previous: SentBatch | undefined,
+  ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.appendSeconds.startTimer();
       try {
-        const { appended, skipped } = await appendNewer(this.redis, stream, events, previous);
+        const { appended, skipped } = await appendNewer(this.redis, stream, events, previous?.position);
         timer();
         if (appended > 0) this.metrics.events.inc({ stream }, appended);
         if (skipped > 0) {

@@ -89,6 +89,11 @@ export async function appendNewer(
   return { appended, skipped };
 }
 
+/** Loads the append script into Redis' script cache (after a connect: a restarted Redis has none). */
+export async function loadAppendScript(redis: Redis): Promise<void> {
+  await redis.script('LOAD', APPEND_NEWER_LUA);
+}
+
 /** The high-water mark of a stream (position text), or null when the relay never wrote to it. */
 export function readHighWaterMark(redis: Redis, stream: string): Promise<string | null> {
   return redis.get(highWaterMarkKey(stream));

@@ -170,6 +170,8 @@ async function bigTransactionMemory(databaseUrl: string, redis: Redis, redisUrl:
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
+  const pid = app.pid;
+  if (pid === undefined) throw new Error('cdc-relay did not start');
   try {
     await waitFor(
       'cdc-relay ready',
