@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
-import { trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import pino from 'pino';
 import { runWithCorrelation } from './correlation';
 import { loggerOptions, redactUrl } from './logger';
+import { ensureTraceContext, injectTraceContext } from './trace-context';
 import { startTracing, stopTracing } from './tracing';
 
 function capture() {
@@ -20,19 +21,36 @@ describe('logger', () => {
   beforeAll(() => startTracing('logger-spec', {}));
   afterAll(() => stopTracing());
 
-  it('writes JSON lines carrying the correlation id and the active trace and span ids', async () => {
+  it('writes JSON lines carrying the correlation id and the caller trace id', async () => {
     const { logger, lines } = capture();
-    await trace.getTracer('spec').startActiveSpan('work', async (span) => {
-      await runWithCorrelation('corr-42', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await context.with(ensureTraceContext({ traceparent }), () =>
+      runWithCorrelation('corr-42', async () => {
         await Promise.resolve();
         logger.info('handled');
-      });
-      span.end();
+      }),
+    );
+    expect(lines[0]).toMatchObject({
+      app: 'test-app',
+      level: 'info',
+      msg: 'handled',
+      correlationid: 'corr-42',
+      trace_id: '0af7651916cd43dd8448eb211c80319c',
+      span_id: 'b7ad6b7169203331',
     });
-    const [line] = lines;
-    expect(line).toMatchObject({ app: 'test-app', level: 'info', msg: 'handled', correlationid: 'corr-42' });
-    expect(line['trace_id']).toMatch(/^[0-9a-f]{32}$/);
-    expect(line['span_id']).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('starts a trace when the caller sent none, and passes it on', () => {
+    const { logger, lines } = capture();
+    const fields: Record<string, string> = {};
+    context.with(ensureTraceContext({}), () => {
+      logger.info('fresh');
+      injectTraceContext(fields);
+    });
+    expect(lines[0]['trace_id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(fields['traceparent']).toBe(
+      `00-${String(lines[0]['trace_id'])}-${String(lines[0]['span_id'])}-00`,
+    );
   });
 
   it('leaves trace fields out when there is no span or correlation', () => {

@@ -1,4 +1,14 @@
-import { Context, context, propagation, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import { randomBytes } from 'node:crypto';
+import {
+  Context,
+  context,
+  isSpanContextValid,
+  propagation,
+  TextMapGetter,
+  TextMapSetter,
+  trace,
+  TraceFlags,
+} from '@opentelemetry/api';
 
 const setter: TextMapSetter<Record<string, string>> = {
   set: (carrier, key, value) => {
@@ -13,7 +23,7 @@ const getter: TextMapGetter<Record<string, string>> = {
 
 /**
  * Writes the W3C trace context of `ctx` (the active one by default) into a flat field map as
- * `traceparent` / `tracestate`. Leaves the map untouched when there is no recording span.
+ * `traceparent` / `tracestate`. Leaves the map untouched when there is no trace context.
  */
 export function injectTraceContext(
   fields: Record<string, string>,
@@ -29,4 +39,28 @@ export function extractTraceContext(
   parent: Context = context.active(),
 ): Context {
   return propagation.extract(parent, fields, getter);
+}
+
+/**
+ * A context that continues the caller's trace (from `carrier`, e.g. HTTP headers) or starts a new
+ * one, for work that no instrumentation has given a span. Unsampled: it carries ids, records nothing.
+ * When a span is already active (the SDK's instrumentation made one) that context is returned as is.
+ */
+export function ensureTraceContext(carrier: Record<string, string | string[] | undefined>): Context {
+  const active = context.active();
+  if (trace.getSpanContext(active)) return active;
+  const extracted = propagation.extract(active, carrier, {
+    keys: (c) => Object.keys(c),
+    get: (c, key) => {
+      const value = c[key];
+      return Array.isArray(value) ? value[0] : value;
+    },
+  });
+  const remote = trace.getSpanContext(extracted);
+  if (remote && isSpanContextValid(remote)) return extracted;
+  return trace.setSpanContext(active, {
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    traceFlags: TraceFlags.NONE,
+  });
 }

@@ -1,50 +1,40 @@
-import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { context, diag, DiagConsoleLogger, DiagLogLevel, propagation } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, BatchSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 let sdk: NodeSDK | undefined;
+let started = false;
 
 /**
- * Keeps spans in-process only. The SDK installs a tracer provider only when it has a span processor,
- * and without one spans carry no ids: logs would lose their trace ids and streams their traceparent.
- */
-class DiscardingSpanProcessor implements SpanProcessor {
-  onStart(): void {
-    // nothing to record
-  }
-  onEnd(): void {
-    // nothing to export
-  }
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-/**
- * Starts OpenTelemetry with HTTP, pg and ioredis instrumentation. Call it before anything imports
- * `pg` or `ioredis` (each app's `instrument.ts`, imported first by `main.ts`).
+ * Starts tracing. Call it before anything imports `pg` or `ioredis` (each app's `instrument.ts`,
+ * imported first by `main.ts`).
  *
- * Spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set. Otherwise nothing is sampled: the
- * spans cost next to nothing but still carry ids, so logs keep their trace ids and `traceparent`
- * still travels through the streams (with the sampled flag off).
+ * With OTEL_EXPORTER_OTLP_ENDPOINT set: the OpenTelemetry Node SDK with HTTP, pg and ioredis
+ * instrumentation, spans exported over OTLP/HTTP.
+ *
+ * Without it: no SDK and no instrumentation (measured at about 250 µs of CPU per REST request here,
+ * for spans nobody would see), but the W3C propagator and the context manager are installed, so trace
+ * context still flows: the runtime's HTTP middleware continues a caller's `traceparent` (or starts
+ * one), stream handlers continue the event's, and every log line carries that trace id.
  */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): void {
-  if (sdk || env['OTEL_SDK_DISABLED'] === 'true') return;
-  const endpoint = env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+  if (started || env['OTEL_SDK_DISABLED'] === 'true') return;
+  started = true;
   if (env['OTEL_LOG_LEVEL'] === 'debug') diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.DEBUG);
+  if (!env['OTEL_EXPORTER_OTLP_ENDPOINT']) {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    return;
+  }
   sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME'] ?? serviceName,
-    ...(endpoint ? {} : { sampler: new AlwaysOffSampler() }),
-    spanProcessors: [
-      endpoint ? new BatchSpanProcessor(new OTLPTraceExporter()) : new DiscardingSpanProcessor(),
-    ],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => /^\/(livez|readyz|metrics)/.test(req.url ?? ''),

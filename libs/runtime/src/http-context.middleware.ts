@@ -1,7 +1,13 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Histogram } from 'prom-client';
-import { correlationIdOf, metricsRegistry, runWithCorrelation } from '@choreo/observability';
+import { context } from '@opentelemetry/api';
+import {
+  correlationIdOf,
+  ensureTraceContext,
+  metricsRegistry,
+  runWithCorrelation,
+} from '@choreo/observability';
 
 const CORRELATION_HEADER = 'x-correlation-id';
 /** Probes and scrapes: counted, never logged. */
@@ -29,8 +35,9 @@ function metrics() {
 
 /**
  * Gives every request a correlation id (the caller's `X-Correlation-ID` when well-formed, else a new
- * one), echoes it, runs the rest of the request with it in the log context, records metrics and
- * writes one access log line (5xx as errors, 4xx as warnings).
+ * one), echoes it, runs the rest of the request with it and with a trace context (the caller's
+ * `traceparent` continued, or a new trace) in the log context, records metrics and writes one access
+ * log line (5xx as errors, 4xx as warnings).
  */
 export function httpContextMiddleware(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -59,6 +66,6 @@ export function httpContextMiddleware(logger: Logger) {
         'request completed',
       );
     });
-    runWithCorrelation(correlationId, next);
+    runWithCorrelation(correlationId, () => context.with(ensureTraceContext(req.headers), next));
   };
 }

@@ -25,9 +25,9 @@ export class RuntimeModule implements NestModule {
       module: RuntimeModule,
       imports: [
         // nestjs-pino gives Nest and its providers (`Logger`, `PinoLogger`) this one pino logger. Its
-        // pino-http middleware is not used: a child logger per request cost more CPU than the whole
-        // request handling on these machines; httpContextMiddleware writes one access line instead.
-        LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true }),
+        // per-request middleware is not mounted (`forRoutes: []`): a pino-http child logger per request
+        // cost more CPU than handling the request; httpContextMiddleware writes one access line instead.
+        LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true, forRoutes: [] }),
       ],
       controllers: [HealthController],
       providers: [ReadinessRegistry, { provide: ROOT_LOGGER, useValue: logger }],
