@@ -12,10 +12,14 @@ const started = Date.now();
 
 rmSync(dist, { recursive: true, force: true });
 console.log('build: compiling apps, libs and tools with tsc …');
-execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+execFileSync(
+  process.execPath,
+  [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 
 for (const lib of readdirSync(path.join(root, 'libs'))) {
   const shim = path.join(dist, 'node_modules/@choreo', lib);
@@ -25,4 +29,6 @@ for (const lib of readdirSync(path.join(root, 'libs'))) {
     `module.exports = require(${JSON.stringify(path.posix.join('../../../libs', lib, 'src/index.js'))});\n`,
   );
 }
-console.log(`build: dist/ ready in ${((Date.now() - started) / 1000).toFixed(1)} s (run an app: node dist/apps/<app>/src/main.js)`);
+console.log(
+  `build: dist/ ready in ${((Date.now() - started) / 1000).toFixed(1)} s (run an app: node dist/apps/<app>/src/main.js)`,
+);
