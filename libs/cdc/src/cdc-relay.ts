@@ -236,7 +236,7 @@ export class CdcRelay {
     for (;;) {
       let frame: ReplicationFrame;
       try {
-        frame = await session.next();
+        frame = session.poll() ?? (await session.next());
       } catch (error) {
         // Graceful stop: what was read is appended and confirmed before the session goes.
         if (this.stopping) {
@@ -250,7 +250,8 @@ export class CdcRelay {
         if (this.idle()) this.confirm(frame.walEnd);
         if (frame.replyRequested) this.sendStatus(true);
       } else {
-        await this.handle(decoder.decode(frame.payload), frame.walStart);
+        const lookup = this.handle(decoder.decode(frame.payload), frame.walStart);
+        if (lookup) await lookup;
       }
       // Append when the batch is full, or when nothing more is waiting: batches grow under load
       // and latency stays low when the load is light.
@@ -269,7 +270,8 @@ export class CdcRelay {
     return this.transaction === undefined && this.pending.length === 0 && this.appendsInFlight.length === 0;
   }
 
-  private async handle(message: DecodedMessage, walStart: bigint): Promise<void> {
+  /** Synchronous except when a new table's primary key must be looked up (returns that promise). */
+  private handle(message: DecodedMessage, walStart: bigint): Promise<void> | undefined {
     switch (message.tag) {
       case 'begin':
         this.transaction = {
@@ -278,11 +280,10 @@ export class CdcRelay {
         };
         return;
       case 'relation':
-        if (!this.keys.has(message.relationOid)) {
-          const found = await this.withDb((db) => primaryKeys(db, [message.relationOid]));
+        if (this.keys.has(message.relationOid)) return;
+        return this.withDb((db) => primaryKeys(db, [message.relationOid])).then((found) => {
           this.keys.set(message.relationOid, found.get(message.relationOid) ?? []);
-        }
-        return;
+        });
       case 'insert':
       case 'update':
       case 'delete': {

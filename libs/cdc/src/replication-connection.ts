@@ -73,17 +73,27 @@ export class ReplicationConnection {
   /** The next frame, waiting for one; throws once the session has failed or was closed. */
   async next(): Promise<ReplicationFrame> {
     for (;;) {
-      const frame = this.frames.shift();
-      if (frame) {
-        if (this.paused && this.frames.length <= this.options.maxQueuedFrames / 2) {
-          this.paused = false;
-          this.connection().stream.resume();
-        }
-        return frame;
-      }
-      if (this.failure) throw this.failure;
+      const frame = this.poll();
+      if (frame) return frame;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+  }
+
+  /**
+   * The next frame if one is queued (no promise per frame on the hot path); throws once the
+   * session has failed and nothing is left.
+   */
+  poll(): ReplicationFrame | undefined {
+    const frame = this.frames.shift();
+    if (!frame) {
+      if (this.failure) throw this.failure;
+      return undefined;
+    }
+    if (this.paused && this.frames.length <= this.options.maxQueuedFrames / 2) {
+      this.paused = false;
+      this.connection().stream.resume();
+    }
+    return frame;
   }
 
   /** True when a frame is waiting (so a batch can grow before it is flushed). */
