@@ -1,0 +1,72 @@
+import Redis from 'ioredis';
+import { RedisServer, startRedis } from '@choreo/testing';
+import { fieldMap } from '@choreo/contracts';
+import { formatPosition } from './position';
+import { RelayEvent } from './relay-events';
+import { appendNewer, readHighWaterMark } from './stream-appender';
+
+const event = (commitLsn: bigint, ordinal: number): RelayEvent => {
+  const position = formatPosition({ commitLsn, ordinal });
+  return { stream: 's', position, fields: ['id', `e-${commitLsn}-${ordinal}`, 'position', position] };
+};
+
+describe('appendNewer (the high-water-mark script, real Redis)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  beforeEach(() => redis.flushall());
+
+  const ids = async (stream: string) =>
+    (await redis.xrange(stream, '-', '+')).map(([, fields]) => fieldMap(fields)['id']);
+
+  it('appends a batch and moves the mark to its last position', async () => {
+    const batch = [event(0x10n, 1), event(0x10n, 2), event(0x20n, 1)];
+    expect(await appendNewer(redis, 's', batch)).toEqual({ appended: 3, skipped: 0 });
+    expect(await ids('s')).toEqual(['e-16-1', 'e-16-2', 'e-32-1']);
+    expect(await readHighWaterMark(redis, 's')).toBe(batch[2].position);
+  });
+
+  it('skips what the stream already holds when a batch is replayed, even partly', async () => {
+    await appendNewer(redis, 's', [event(0x10n, 1), event(0x10n, 2)]);
+    const replay = [event(0x10n, 1), event(0x10n, 2), event(0x10n, 3), event(0x30n, 1)];
+    expect(await appendNewer(redis, 's', replay)).toEqual({ appended: 2, skipped: 2 });
+    expect(await appendNewer(redis, 's', replay)).toEqual({ appended: 0, skipped: 4 });
+    expect(await ids('s')).toEqual(['e-16-1', 'e-16-2', 'e-16-3', 'e-48-1']);
+  });
+
+  it('compares positions numerically across the 32-bit halves of the LSN', async () => {
+    await appendNewer(redis, 's', [event(0xffffffffn, 9)]);
+    expect(await appendNewer(redis, 's', [event(0x1_00000000n, 1)])).toEqual({ appended: 1, skipped: 0 });
+    expect(await appendNewer(redis, 's', [event(0xfffffffen, 10)])).toEqual({ appended: 0, skipped: 1 });
+  });
+
+  it('refuses a batch whose predecessor has not landed (GAP), so a retry cannot be skipped', async () => {
+    const first = [event(0x10n, 1)];
+    const second = [event(0x10n, 2)];
+    await expect(appendNewer(redis, 's', second, first[0].position)).rejects.toThrow(/^GAP/);
+    expect(await redis.exists('s')).toBe(0);
+    await appendNewer(redis, 's', first);
+    expect(await appendNewer(redis, 's', second, first[0].position)).toEqual({ appended: 1, skipped: 0 });
+  });
+
+  it('keeps a mark per stream', async () => {
+    await appendNewer(redis, 'a', [event(0x10n, 1)]);
+    expect(await appendNewer(redis, 'b', [event(0x10n, 1)])).toEqual({ appended: 1, skipped: 0 });
+  });
+
+  it('works again after Redis restarts with an empty script cache', async () => {
+    await appendNewer(redis, 's', [event(0x10n, 1)]);
+    await redis.script('FLUSH');
+    expect(await appendNewer(redis, 's', [event(0x10n, 2)])).toEqual({ appended: 1, skipped: 0 });
+  });
+});
