@@ -172,7 +172,10 @@ export class CdcRelay {
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
     this.session?.interrupt(new Error('relay stopping'));
-    const drained = await Promise.race([this.running?.then(() => true), sleep(timeoutMs).then(() => false)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const drained = this.running ? await Promise.race([this.running.then(() => true), timedOut]) : true;
+    clearTimeout(timer);
     if (!drained) {
       this.redis.disconnect();
       await this.session?.close();
