@@ -46,7 +46,7 @@ describe('CdcRelay (real PostgreSQL and Redis)', () => {
     });
 
   const until = async (stream: string, count: number): Promise<Entry[]> => {
-    await waitFor(`${count} entries in ${stream}`, async () => (await redis.xlen(stream)) >= count, 30_000);
+    await waitFor(`${count} entries in ${stream}`, async () => (await redis.xlen(stream)) >= count, 60_000);
     return entries(stream);
   };
 
@@ -220,6 +220,51 @@ describe('CdcRelay (real PostgreSQL and Redis)', () => {
     expect(courier.data.after).toEqual({ id: 1, name: 'Ada' });
   });
 
+  it('pauses reading from PostgreSQL while Redis is stalled, then catches up exactly once', async () => {
+    const stream = Streams.cdc('hello');
+    const before = await redis.xlen(stream);
+    const behind = async () =>
+      Number(
+        (
+          await db.query<{ bytes: string }>(
+            `select pg_wal_lsn_diff(pg_current_wal_lsn(), r.sent_lsn)::bigint::text as bytes
+               from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid
+              where s.slot_name = 'choreo_relay'`,
+          )
+        ).rows[0].bytes,
+      );
+    // SIGSTOP: Redis keeps its connections open and answers nothing, like a server stuck on its disk.
+    process.kill(-redisServer.pid!, 'SIGSTOP');
+    try {
+      // 200 transactions: while the walsender is blocked sending one, the later ones pile up behind it.
+      for (let tx = 0; tx < 200; tx++) {
+        await db.query(
+          `insert into hello (id, world) select g, 'w' || g from generate_series($1::int, $2::int) g`,
+          [1000 + tx * 1000, 1999 + tx * 1000],
+        );
+      }
+      // The relay's queue fills, it stops reading, TCP buffers fill, and the walsender stops sending.
+      let last = -1;
+      await waitFor(
+        'the walsender to stall',
+        async () => {
+          const now = await behind();
+          const stalled = now > 4 * 1024 * 1024 && now === last;
+          last = now;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          return stalled;
+        },
+        30_000,
+      );
+    } finally {
+      process.kill(-redisServer.pid!, 'SIGCONT');
+    }
+    const entries = await until(stream, before + 200_000);
+    const subjects = new Set(entries.slice(before).map((e) => e.subject));
+    expect(entries.length - before).toBe(200_000);
+    expect(subjects.size).toBe(200_000);
+  });
+
   it('keeps the WAL retained by the slot small while another database writes', async () => {
     const otherUrl = await pg.createDatabase('elsewhere');
     const other = new Client({ connectionString: otherUrl });
@@ -254,6 +299,9 @@ describe('CdcRelay (real PostgreSQL and Redis)', () => {
     }
     await other.end();
     expect(written).toBeGreaterThan(160 * MB);
+    process.stdout.write(
+      `WAL retained by the slot while another database wrote ${Math.round(written / MB)} MB: at most ${(worst / MB).toFixed(1)} MB\n`,
+    );
     expect(worst).toBeLessThan(64 * MB);
   });
 });
