@@ -14,6 +14,7 @@ export class AppModule {
         CrudModule.forRoot({
           entitiesDir: config.entities.dir,
           database: config.database,
+          publication: config.cdc.publication,
           auth: config.auth,
         }),
       ],

@@ -1,4 +1,4 @@
-import { authConfig, databaseConfig, httpConfig, logConfig } from '@choreo/config';
+import { authConfig, databaseConfig, httpConfig, logConfig, publicationConfig } from '@choreo/config';
 import { entitiesConfig } from '@choreo/entities';
 import type { LoadedConfig } from '@choreo/config';
 
@@ -7,6 +7,7 @@ export const crudConfig = {
   http: httpConfig(3001),
   log: logConfig,
   database: databaseConfig,
+  cdc: publicationConfig,
   auth: authConfig,
   entities: entitiesConfig,
 };

@@ -1,16 +1,13 @@
 import { z } from 'zod';
-import { configSlice } from '@choreo/config';
+import { configSlice, publicationConfig, sqlIdentifier } from '@choreo/config';
 
-const identifier = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _ (at most 63)');
 const millis = (fallback: number) => z.coerce.number().int().min(100).max(3_600_000).default(fallback);
 
 /** The relay's settings (see docs/cdc.md § Configuration). */
 export const cdcConfig = configSlice(
   {
-    CDC_PUBLICATION: identifier.default('choreo').describe('publication name, created when missing'),
-    CDC_SLOT: identifier
+    ...publicationConfig.shape,
+    CDC_SLOT: sqlIdentifier
       .default('choreo_relay')
       .describe('logical replication slot name, created when missing'),
     CDC_TABLES: z

@@ -4,8 +4,8 @@ import { z } from 'zod';
  * One concern's settings: the environment variables it reads (a zod shape, so each variable says
  * what it expects) and how they become a typed value.
  */
-export interface ConfigSlice<T> {
-  readonly shape: z.ZodRawShape;
+export interface ConfigSlice<T, S extends z.ZodRawShape = z.ZodRawShape> {
+  readonly shape: S;
   readonly build: (env: Record<string, unknown>) => T;
 }
 
@@ -15,7 +15,7 @@ export type ConfigOf<S> = S extends ConfigSlice<infer T> ? T : never;
 export function configSlice<S extends z.ZodRawShape, T>(
   shape: S,
   build: (env: z.infer<z.ZodObject<S>>) => T,
-): ConfigSlice<T> {
+): ConfigSlice<T, S> {
   return { shape, build: build as (env: Record<string, unknown>) => T };
 }
 

@@ -105,3 +105,17 @@ export const otelConfig = configSlice(
   },
   (env) => ({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME }),
 );
+
+/** A PostgreSQL identifier we create ourselves (publication, slot): lower case, at most 63 bytes. */
+export const sqlIdentifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _ (at most 63)');
+
+/**
+ * The logical-replication publication that CDC reads. Entity tables join it in the transaction that
+ * creates them (so no row is ever written before it is published); the cdc-relay owns the rest.
+ */
+export const publicationConfig = configSlice(
+  { CDC_PUBLICATION: sqlIdentifier.default('choreo').describe('publication name, created when missing') },
+  (env) => ({ publication: env.CDC_PUBLICATION }),
+);

@@ -162,4 +162,52 @@ fields:
     expect(updated).toMatchObject({ qty: 5, version: 2 });
     expect(await repository.findById(db, 'item', String(row.id))).toMatchObject({ qty: 5, version: 2 });
   });
+
+  describe('CDC publication', () => {
+    const published = async (database: Database) =>
+      (
+        await database.query<{ tablename: string }>(
+          `select tablename from pg_publication_tables where pubname = 'choreo' order by tablename`,
+        )
+      ).rows.map((row) => row.tablename);
+
+    it('publishes a new table in the transaction that creates it, so its first row is captured', async () => {
+      const fresh = new Database({ url: await pg.createDatabase('pub_new'), poolMax: 2 });
+      try {
+        // A slot that exists before the table: what it decodes shows whether the first insert was published.
+        await fresh.query(`select pg_create_logical_replication_slot('probe', 'pgoutput')`);
+        const statements = await syncEntitySchema(fresh, new EntityCatalog([entity(ITEM_V1)]), {
+          publication: 'choreo',
+        });
+        expect(statements).toContain('CREATE PUBLICATION "choreo" FOR TABLE "item"');
+        await fresh.query(`insert into item (title) values ('first')`);
+        expect(await published(fresh)).toEqual(['item']);
+        const { rows } = await fresh.query<{ n: number }>(
+          `select count(*)::int as n from pg_logical_slot_peek_binary_changes('probe', null, null,
+             'proto_version', '1', 'publication_names', 'choreo') where get_byte(data, 0) = ascii('I')`,
+        );
+        expect(rows[0].n).toBe(1);
+        expect(
+          await syncEntitySchema(fresh, new EntityCatalog([entity(ITEM_V1)]), { publication: 'choreo' }),
+        ).toEqual([]);
+        await fresh.query(`select pg_drop_replication_slot('probe')`);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('adds tables to a publication the cdc-relay already created', async () => {
+      const other = new Database({ url: await pg.createDatabase('pub_existing'), poolMax: 2 });
+      try {
+        await other.query('create publication choreo');
+        const statements = await syncEntitySchema(other, new EntityCatalog([entity(ITEM_V1)]), {
+          publication: 'choreo',
+        });
+        expect(statements).toContain('ALTER PUBLICATION "choreo" ADD TABLE "item"');
+        expect(await published(other)).toEqual(['item']);
+      } finally {
+        await other.close();
+      }
+    });
+  });
 });

@@ -145,12 +145,63 @@ export async function readTableState(client: PoolClient, table: string): Promise
   };
 }
 
+export interface SchemaSyncOptions {
+  /**
+   * The CDC publication (`CDC_PUBLICATION`). Entity tables join it in the same transaction that
+   * creates them, so no row can be committed before its table is published; the cdc-relay would
+   * otherwise only add a new table on its next refresh and miss the rows written in between.
+   */
+  publication?: string;
+}
+
+const DUPLICATE_OBJECT = '42710';
+
+/**
+ * Adds `tables` to `publication` (creating it if missing) inside the caller's transaction. A
+ * cdc-relay starting at the same moment may create the publication or add a table first: a savepoint
+ * per statement lets that race end in "already there" instead of an aborted transaction.
+ */
+async function publishTables(client: PoolClient, publication: string, tables: string[]): Promise<string[]> {
+  const { rows: published } = await client.query<{ tablename: string }>(
+    `SELECT tablename FROM pg_publication_tables WHERE pubname = $1 AND schemaname = current_schema()`,
+    [publication],
+  );
+  const missing = tables.filter((table) => !published.some((row) => row.tablename === table));
+  if (missing.length === 0) return [];
+  const { rowCount: exists } = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [
+    publication,
+  ]);
+  const pub = quoteIdent(publication);
+  const statements = exists
+    ? missing.map((table) => `ALTER PUBLICATION ${pub} ADD TABLE ${quoteIdent(table)}`)
+    : [`CREATE PUBLICATION ${pub} FOR TABLE ${missing.map(quoteIdent).join(', ')}`];
+  const run: string[] = [];
+  for (const statement of statements) {
+    await client.query('SAVEPOINT publish_table');
+    try {
+      await client.query(statement);
+      run.push(statement);
+    } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT publish_table');
+      if ((error as { code?: string }).code !== DUPLICATE_OBJECT) throw error;
+      // Someone else got there first; if it was the publication itself, add the tables one by one.
+      if (statement.startsWith('CREATE')) run.push(...(await publishTables(client, publication, missing)));
+    }
+  }
+  return run;
+}
+
 /**
  * Brings every entity table to its definition, all in one transaction under the schema advisory
- * lock (replicas starting together take turns; the second finds nothing to do). Throws
- * SchemaSyncError, changing nothing, if any change would be destructive. Returns the statements run.
+ * lock (replicas starting together take turns; the second finds nothing to do), and publishes the
+ * tables for CDC in that same transaction. Throws SchemaSyncError, changing nothing, if any change
+ * would be destructive. Returns the statements run.
  */
-export async function syncEntitySchema(db: Database, catalog: EntityCatalog): Promise<string[]> {
+export async function syncEntitySchema(
+  db: Database,
+  catalog: EntityCatalog,
+  options: SchemaSyncOptions = {},
+): Promise<string[]> {
   return db.withAdvisoryLock(SCHEMA_LOCK, async (client) => {
     const plans = [];
     for (const model of catalog.all())
@@ -158,10 +209,13 @@ export async function syncEntitySchema(db: Database, catalog: EntityCatalog): Pr
     const refusals = plans.flatMap((p) => p.refusals);
     if (refusals.length > 0) throw new SchemaSyncError(refusals);
     const statements = plans.flatMap((p) => p.statements);
-    if (statements.length === 0) return [];
     await client.query('BEGIN');
     try {
       for (const statement of statements) await client.query(statement);
+      if (options.publication) {
+        const tables = catalog.all().map((model) => model.table);
+        statements.push(...(await publishTables(client, options.publication, tables)));
+      }
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK');

@@ -34,6 +34,8 @@ export interface CrudModuleOptions {
   entitiesDir: string;
   /** `databaseConfig`. */
   database: { url: string; poolMax: number };
+  /** `publicationConfig`: the CDC publication new entity tables join as they are created. */
+  publication?: string;
   /** `authConfig`. */
   auth: AuthOptions;
   limits?: ListLimits;
@@ -55,7 +57,7 @@ class CrudLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     // Tables before routes: a refused (destructive) change stops the boot with what to do.
-    await syncEntitySchema(this.db, this.catalog);
+    await syncEntitySchema(this.db, this.catalog, { publication: this.options.publication });
     if (this.options.openApi !== false) {
       const document = createOpenApiDocument(
         {
