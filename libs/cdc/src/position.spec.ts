@@ -29,4 +29,22 @@ describe('position', () => {
     expect(eventIdFor({ commitLsn: 42n, ordinal: 2 })).not.toBe(id);
     expect(eventIdFor({ commitLsn: 43n, ordinal: 1 })).not.toBe(id);
   });
+
+  it('lays the position out in the id, so ids are unique per position and sort in position order', () => {
+    expect(eventIdFor('00000016B374D848:0000000A')).toBe('00000016-b374-8cdc-8cdc-d8480000000a');
+    expect(eventIdFor({ commitLsn: 0xffffffffffffffffn, ordinal: 0xffffffff })).toBe(
+      'ffffffff-ffff-8cdc-8cdc-ffffffffffff',
+    );
+    const positions = [
+      { commitLsn: 0x16b374d848n, ordinal: 2 },
+      { commitLsn: 0x16b374d848n, ordinal: 0x10 },
+      { commitLsn: 0x16b375d848n, ordinal: 1 },
+      { commitLsn: 0x1_00000000n, ordinal: 1 },
+      { commitLsn: 0xffn, ordinal: 0xffffffff },
+    ];
+    const ids = positions.map((p) => eventIdFor(p));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual([...positions].sort(comparePositions).map((p) => eventIdFor(p)));
+    expect(() => eventIdFor('16/B374D848')).toThrow(/not a CDC position/);
+  });
 });

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * Where an event sits in the WAL: the commit LSN of its transaction and its ordinal (1-based) among
  * the events the relay publishes from that transaction. One LSN is not unique (a transaction holds
@@ -40,10 +38,7 @@ export function lsnPrefix(commitLsn: bigint): string {
 
 /** A position's text from its transaction's `lsnPrefix` and an ordinal. */
 export function positionText(prefix: string, ordinal: number): string {
-  if (!Number.isSafeInteger(ordinal) || ordinal < 0 || ordinal > 0xffffffff) {
-    throw new Error(`ordinal out of range: ${ordinal}`);
-  }
-  return `${prefix}:${ordinal.toString(16).toUpperCase().padStart(8, '0')}`;
+  return `${prefix}:${ordinalText(ordinal)}`;
 }
 
 const POSITION = /^([0-9A-F]{16}):([0-9A-F]{8})$/;
@@ -62,14 +57,29 @@ export function comparePositions(a: Position, b: Position): number {
 }
 
 /**
- * The event id of a CDC event: a UUID-shaped SHA-256 of its position (version 8, RFC 9562's
- * vendor-specific layout), so a replay of the same WAL produces the same id.
+ * The event id of a CDC event: the position itself laid out as a UUID (version 8, RFC 9562's
+ * vendor-specific layout), so a replay of the same WAL produces the same id and the id reads back as
+ * the position. For LSN `LLLLLLLLLLLLLLLL` and ordinal `OOOOOOOO` (hex):
+ * `LLLLLLLL-LLLL-8cdc-8cdc-LLLLOOOOOOOO` — the 12 hex digits after the version and variant nibbles
+ * are the constant `cdc`, `cdc`. It is a bijection of the position (unique per position) and sorts in
+ * position order. Ids up to November 2026 were a SHA-256 of the position text; nothing stored them.
  */
 export function eventIdFor(position: Position | string): string {
   const text = typeof position === 'string' ? position : formatPosition(position);
-  const hash = createHash('sha256').update(`choreo.cdc/${text}`).digest();
-  hash[6] = (hash[6] & 0x0f) | 0x80;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  if (!POSITION.test(text)) throw new Error(`not a CDC position: ${JSON.stringify(text)}`);
+  return eventIdPrefix(text.slice(0, 16)) + text.slice(17).toLowerCase();
+}
+
+/** The part of every event id of a transaction that depends only on its `lsnPrefix`. */
+export function eventIdPrefix(lsnPrefixText: string): string {
+  const lsn = lsnPrefixText.toLowerCase();
+  return `${lsn.slice(0, 8)}-${lsn.slice(8, 12)}-8cdc-8cdc-${lsn.slice(12, 16)}`;
+}
+
+/** The ordinal half of a position's text (8 upper-case hex digits). */
+export function ordinalText(ordinal: number): string {
+  if (!Number.isSafeInteger(ordinal) || ordinal < 0 || ordinal > 0xffffffff) {
+    throw new Error(`ordinal out of range: ${ordinal}`);
+  }
+  return ordinal.toString(16).toUpperCase().padStart(8, '0');
 }

@@ -1,7 +1,9 @@
-import { decodeEnvelope, fieldMap } from '@choreo/contracts';
+import { decodeEnvelope, encodeEnvelope, fieldMap } from '@choreo/contracts';
 import { Pgoutput } from 'pg-logical-replication';
 import { columnValue, PgoutputDecoder } from './pgoutput-decoder';
-import { outboxEvent, rowChangeEvent, transactionContext } from './relay-events';
+import { eventIdFor } from './position';
+import { RowChange } from './pgoutput-decoder';
+import { outboxEvent, RowChangeData, rowChangeEvent, transactionContext } from './relay-events';
 
 const tx = transactionContext(0x16b374d848n, 1_763_769_600_123_456n);
 const relation = {
@@ -47,6 +49,65 @@ describe('relay events', () => {
       },
     });
     expect(fieldMap(event.fields)['position']).toBe(event.position);
+  });
+
+  it.each<[string, RowChange, string[]]>([
+    [
+      'an insert',
+      { tag: 'insert', relation, before: null, after: { id: 1, n: 'a"\\é' }, unchanged: [] },
+      ['id'],
+    ],
+    [
+      'an update with unchanged TOAST',
+      {
+        tag: 'update',
+        relation,
+        before: { id: 1, big: 'x' },
+        after: { id: 1, big: 'x' },
+        unchanged: ['big'],
+      },
+      ['id'],
+    ],
+    [
+      'a delete with a composite key',
+      { tag: 'delete', relation, before: { a: 'o1', b: 2 }, after: null, unchanged: [] },
+      ['a', 'b'],
+    ],
+    [
+      'a change without a primary key',
+      { tag: 'insert', relation, before: null, after: { x: null }, unchanged: [] },
+      [],
+    ],
+  ])('writes %s exactly as encodeEnvelope of the envelope would', (_, change, primaryKey) => {
+    const position = '00000016B374D848:0000002A';
+    const image = change.after ?? change.before;
+    const data: RowChangeData = {
+      table: 'product',
+      schema: 'public',
+      key: primaryKey.length > 0 && image ? Object.fromEntries(primaryKey.map((c) => [c, image[c]])) : null,
+      before: change.before,
+      after: change.after,
+      unchanged: change.unchanged,
+      commitTime: tx.time,
+      lsn: tx.lsn,
+      position,
+    };
+    const subject =
+      primaryKey.length === 0 || !image
+        ? undefined
+        : primaryKey.length === 1
+          ? String(image[primaryKey[0]])
+          : JSON.stringify(primaryKey.map((c) => image[c]));
+    const expected = encodeEnvelope({
+      id: eventIdFor(position),
+      type: `product.${change.tag === 'insert' ? 'inserted' : change.tag === 'update' ? 'updated' : 'deleted'}`,
+      source: 'cdc-relay',
+      subject,
+      time: tx.time,
+      data,
+    });
+    expected.push('position', position);
+    expect(rowChangeEvent(change, tx, 42, primaryKey).fields).toEqual(expected);
   });
 
   it('names a composite key as a JSON array', () => {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { encodeEnvelope, EventEnvelope, Streams, streamForAggregate } from '@choreo/contracts';
+import type { Pgoutput } from 'pg-logical-replication';
 import { RowChange, RowImage } from './pgoutput-decoder';
-import { eventIdFor, formatLsn, lsnPrefix, positionText } from './position';
+import { eventIdFor, eventIdPrefix, formatLsn, lsnPrefix, ordinalText, positionText } from './position';
 
 /** One entry the relay appends: its stream, its position (text) and its flat XADD fields. */
 export interface RelayEvent {
@@ -20,15 +21,24 @@ export interface TransactionContext {
   /** Commit LSN as PostgreSQL prints it. */
   readonly lsn: string;
   readonly positionPrefix: string;
+  /** The event id of this transaction's events, less the ordinal (see eventIdFor). */
+  readonly idPrefix: string;
+  /** The tail shared by every row change's `data` of this transaction, from `"commitTime"` on. */
+  readonly dataTail: string;
 }
 
 export function transactionContext(commitLsn: bigint, commitTimeMicros: bigint): TransactionContext {
+  const time = new Date(Number(commitTimeMicros / 1000n)).toISOString();
+  const lsn = formatLsn(commitLsn);
+  const positionPrefix = lsnPrefix(commitLsn);
   return {
     commitLsn,
     commitTimeMicros,
-    time: new Date(Number(commitTimeMicros / 1000n)).toISOString(),
-    lsn: formatLsn(commitLsn),
-    positionPrefix: lsnPrefix(commitLsn),
+    time,
+    lsn,
+    positionPrefix,
+    idPrefix: eventIdPrefix(positionPrefix),
+    dataTail: `,"commitTime":${JSON.stringify(time)},"lsn":${JSON.stringify(lsn)},"position":"${positionPrefix}:`,
   };
 }
 
@@ -61,45 +71,74 @@ function entry(stream: string, position: string, event: EventEnvelope): RelayEve
   return { stream, position, fields };
 }
 
-/** A row change as an event on `cdc.<table>`, subject the primary key, id derived from the position. */
+/** What every row change of one relation shares, formatted once (relations are few, rows many). */
+interface RelationText {
+  readonly stream: string;
+  readonly types: Record<RowChange['tag'], string>;
+  /** `data` up to the key: `{"table":…,"schema":…,"key":`. */
+  readonly dataHead: string;
+}
+
+const relationTexts = new WeakMap<Pgoutput.MessageRelation, RelationText>();
+
+function relationText(relation: Pgoutput.MessageRelation): RelationText {
+  let text = relationTexts.get(relation);
+  if (!text) {
+    const table = relation.name;
+    text = {
+      stream: Streams.cdc(table),
+      types: {
+        insert: `${table}.${VERB.insert}`,
+        update: `${table}.${VERB.update}`,
+        delete: `${table}.${VERB.delete}`,
+      },
+      dataHead: `{"table":${JSON.stringify(table)},"schema":${JSON.stringify(relation.schema)},"key":`,
+    };
+    relationTexts.set(relation, text);
+  }
+  return text;
+}
+
+const imageJson = (image: RowImage | null): string => (image ? JSON.stringify(image) : 'null');
+
+/**
+ * A row change as an event on `cdc.<table>`, subject the primary key, id derived from the position.
+ * This runs once per row, so the XADD field list is written directly (the same fields, in the same
+ * order, as `encodeEnvelope` of the envelope would give, and `data` the same text as
+ * `JSON.stringify` of a RowChangeData) from text formatted once per relation and per transaction.
+ */
 export function rowChangeEvent(
   change: RowChange,
   tx: TransactionContext,
   ordinal: number,
   primaryKey: readonly string[],
 ): RelayEvent {
-  const position = positionText(tx.positionPrefix, ordinal);
-  const table = change.relation.name;
+  const ordinalHex = ordinalText(ordinal);
+  const position = `${tx.positionPrefix}:${ordinalHex}`;
+  const relation = relationText(change.relation);
   const image = change.after ?? change.before;
-  let key: RowImage | null = null;
+  let keyJson = 'null';
   let subject: string | undefined;
   if (primaryKey.length > 0 && image) {
-    key = {};
+    const key: RowImage = {};
     for (const column of primaryKey) key[column] = image[column];
+    keyJson = JSON.stringify(key);
     subject =
       primaryKey.length === 1
         ? String(image[primaryKey[0]])
         : JSON.stringify(primaryKey.map((c) => image[c]));
   }
-  const data: RowChangeData = {
-    table,
-    schema: change.relation.schema,
-    key,
-    before: change.before,
-    after: change.after,
-    unchanged: change.unchanged,
-    commitTime: tx.time,
-    lsn: tx.lsn,
-    position,
-  };
-  return entry(Streams.cdc(table), position, {
-    id: eventIdFor(position),
-    type: `${table}.${VERB[change.tag]}`,
-    source: RELAY_SOURCE,
-    subject,
-    time: tx.time,
-    data,
-  });
+  const data =
+    `${relation.dataHead}${keyJson},"before":${imageJson(change.before)},"after":${imageJson(change.after)}` +
+    `,"unchanged":${JSON.stringify(change.unchanged)}${tx.dataTail}${ordinalHex}"}`;
+  const id = tx.idPrefix + ordinalHex.toLowerCase();
+  const type = relation.types[change.tag];
+  const fields =
+    subject === undefined
+      ? ['id', id, 'type', type, 'source', RELAY_SOURCE, 'time', tx.time]
+      : ['id', id, 'type', type, 'source', RELAY_SOURCE, 'subject', subject, 'time', tx.time];
+  fields.push('datacontenttype', 'application/json', 'data', data, 'position', position);
+  return { stream: relation.stream, position, fields };
 }
 
 /** A TRUNCATE of a published table as a `<table>.truncated` event (no rows, no subject). */
