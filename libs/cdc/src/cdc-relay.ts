@@ -22,7 +22,7 @@ import {
   PublicationOptions,
   syncPublication,
 } from './relay-setup';
-import { appendNewer, loadAppendScript } from './stream-appender';
+import { appendNewer, loadAppendScript, packBatch } from './stream-appender';
 
 /** Where log lines go; Nest's Logger and pino both fit. */
 export interface RelayLogger {
@@ -383,10 +383,17 @@ export class CdcRelay {
     events: RelayEvent[],
     previous: SentBatch | undefined,
   ): Promise<void> {
+    const packed = packBatch(events);
     for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.appendSeconds.startTimer();
       try {
-        const { appended, skipped } = await appendNewer(this.redis, stream, events, previous?.position);
+        const { appended, skipped } = await appendNewer(
+          this.redis,
+          stream,
+          events,
+          previous?.position,
+          packed,
+        );
         timer();
         if (appended > 0) this.metrics.events.inc({ stream }, appended);
         if (skipped > 0) {

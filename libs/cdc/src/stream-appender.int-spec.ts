@@ -59,6 +59,21 @@ describe('appendNewer (the high-water-mark script, real Redis)', () => {
     expect(await appendNewer(redis, 's', second, first[0].position)).toEqual({ appended: 1, skipped: 0 });
   });
 
+  it('carries every field byte for byte: UTF-8, empty values, large values, many events', async () => {
+    const values = ['', 'é — 🙂 "quoted" \\ \r\n', 'x'.repeat(70_000)];
+    const batch = Array.from({ length: 1500 }, (_, i) => {
+      const position = formatPosition({ commitLsn: 0x10n, ordinal: i + 1 });
+      return {
+        stream: 's',
+        position,
+        fields: ['id', `e-${i}`, 'value', values[i % 3], 'position', position],
+      };
+    });
+    expect(await appendNewer(redis, 's', batch)).toEqual({ appended: 1500, skipped: 0 });
+    const entries = await redis.xrange('s', '-', '+');
+    expect(entries.map(([, fields]) => fields)).toEqual(batch.map((e) => e.fields));
+  });
+
   it('keeps a mark per stream', async () => {
     await appendNewer(redis, 'a', [event(0x10n, 1)]);
     expect(await appendNewer(redis, 'b', [event(0x10n, 1)])).toEqual({ appended: 1, skipped: 0 });
