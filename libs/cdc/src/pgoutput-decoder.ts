@@ -28,7 +28,13 @@ export type DecodedMessage =
 const INSERT = 0x49; // 'I'
 const UPDATE = 0x55; // 'U'
 const DELETE = 0x44; // 'D'
-const TEXT = new TextDecoder();
+/** Node's UTF-8 reader without a view (`subarray`) and a TextDecoder call per column value. */
+type Utf8Slicer = (this: Buffer, start: number, end: number) => string;
+const utf8Slice: Utf8Slicer =
+  (Buffer.prototype as unknown as { utf8Slice?: Utf8Slicer }).utf8Slice ??
+  function (this: Buffer, start: number, end: number) {
+    return this.toString('utf8', start, end);
+  };
 
 /**
  * Decodes pgoutput (protocol 1) messages. Begin, commit, relation, logical messages and truncates go
@@ -107,10 +113,12 @@ class TupleReader {
       const kind = this.uint8();
       if (kind === 0x74 /* t */ || kind === 0x62 /* b */) {
         const length = this.int32();
-        const bytes = this.buffer.subarray(this.offset, this.offset + length);
+        const start = this.offset;
         this.offset += length;
         row[column.name] =
-          kind === 0x74 ? columnValue(column.typeOid, TEXT.decode(bytes)) : bytes.toString('base64');
+          kind === 0x74
+            ? columnValue(column.typeOid, utf8Slice.call(this.buffer, start, this.offset))
+            : this.buffer.toString('base64', start, this.offset);
       } else if (kind === 0x6e /* n */) {
         row[column.name] = null;
       } else if (kind === 0x75 /* u */) {
