@@ -2,7 +2,8 @@ import Redis from 'ioredis';
 import { RedisServer, startRedis } from '@choreo/testing';
 import { fieldMap } from '@choreo/contracts';
 import { formatPosition } from './position';
-import { RelayEvent } from './relay-events';
+import { outboxEvent, RelayEvent, rowChangeEvent, transactionContext } from './relay-events';
+import type { Pgoutput } from 'pg-logical-replication';
 import { appendNewer, readHighWaterMark } from './stream-appender';
 
 const event = (commitLsn: bigint, ordinal: number): RelayEvent => {
@@ -70,6 +71,43 @@ describe('appendNewer (the high-water-mark script, real Redis)', () => {
       };
     });
     expect(await appendNewer(redis, 's', batch)).toEqual({ appended: 1500, skipped: 0 });
+    const entries = await redis.xrange('s', '-', '+');
+    expect(entries.map(([, fields]) => fields)).toEqual(batch.map((e) => e.fields));
+  });
+
+  it('writes row changes (sent compactly) and every other event field for field as the relay built them', async () => {
+    const tx = transactionContext(0x20n, 1_763_769_600_123_456n);
+    const relation = { name: 's', schema: 'public' } as Pgoutput.MessageRelation;
+    const keyed = rowChangeEvent(
+      { tag: 'insert', relation, before: null, after: { id: 'é1' }, unchanged: [] },
+      tx,
+      1,
+      ['id'],
+    );
+    const keyless = rowChangeEvent(
+      { tag: 'delete', relation, before: { x: 1 }, after: null, unchanged: [] },
+      tx,
+      2,
+      [],
+    );
+    const outbox = outboxEvent(
+      Buffer.from(
+        JSON.stringify({ aggregate: 'order', event: { id: 'o-1', type: 't', source: 'x', data: {} } }),
+      ),
+      tx,
+      3,
+    );
+    const lookalike = rowChangeEvent(
+      { tag: 'insert', relation, before: null, after: { id: 2 }, unchanged: [] },
+      tx,
+      4,
+      ['id'],
+    );
+    lookalike.fields[5] = 'someone-else';
+    const batch = [keyed, keyless, { ...outbox, stream: 's' }, lookalike];
+    expect(keyed.fields).toHaveLength(16);
+    expect(keyless.fields).toHaveLength(14);
+    expect(await appendNewer(redis, 's', batch)).toEqual({ appended: 4, skipped: 0 });
     const entries = await redis.xrange('s', '-', '+');
     expect(entries.map(([, fields]) => fields)).toEqual(batch.map((e) => e.fields));
   });

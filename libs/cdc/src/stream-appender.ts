@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
-import type { RelayEvent } from './relay-events';
+import { RELAY_SOURCE, RelayEvent } from './relay-events';
 
 /** The Redis key holding a stream's high-water mark: the position of the newest event it holds. */
 export function highWaterMarkKey(stream: string): string {
@@ -20,9 +20,12 @@ export function highWaterMarkKey(stream: string): string {
  * retried), this one must not land before it: the mark would jump past the earlier events, which
  * would then be skipped as duplicates. So a batch whose predecessor is missing fails with GAP and is
  * retried.
- * ARGV[2]: the batch as one MessagePack array of entries `[position, field, value, …]`, positions
- * ascending (see packBatch). One argument instead of one per field: per-argument work in the client
- * was most of the relay's CPU, and cmsgpack unpacks in C.
+ * ARGV[2]: the batch as one MessagePack array of entries, positions ascending (see packBatch): a
+ * row change as `[position, 'S', id, type, subject, time, data]` (or `'R'`, the same without
+ * subject), the script adding the constant fields; any other event as `[position, 'F', field,
+ * value, …]`. One argument instead of one per field: per-argument work in the client was most of
+ * the relay's CPU. And few strings per row: in Redis, making each unpacked string a Lua string
+ * cost about as much as the XADD itself.
  * Returns { appended, skipped }. Positions ascend, so once one entry is newer than the mark all the
  * rest are: the mark is compared until the first newer entry, not for every entry.
  */
@@ -45,8 +48,17 @@ if mark then
   while first <= n and not newer(entries[first][1], mark) do first = first + 1 end
 end
 for i = first, n do
-  local entry = entries[i]
-  redis.call('XADD', KEYS[1], '*', unpack(entry, 2))
+  local e = entries[i]
+  local shape = e[2]
+  if shape == 'S' then
+    redis.call('XADD', KEYS[1], '*', 'id', e[3], 'type', e[4], 'source', '${RELAY_SOURCE}', 'subject', e[5],
+      'time', e[6], 'datacontenttype', 'application/json', 'data', e[7], 'position', e[1])
+  elseif shape == 'R' then
+    redis.call('XADD', KEYS[1], '*', 'id', e[3], 'type', e[4], 'source', '${RELAY_SOURCE}',
+      'time', e[5], 'datacontenttype', 'application/json', 'data', e[6], 'position', e[1])
+  else
+    redis.call('XADD', KEYS[1], '*', unpack(e, 3))
+  end
 end
 if first <= n then redis.call('SET', KEYS[2], entries[n][1]) end
 return {n - first + 1, first - 1}
@@ -63,6 +75,32 @@ const ARRAY32 = 0xdd;
 const STR32 = 0xdb;
 /** MessagePack header of an array or string with a 32-bit length: one type byte, four length bytes. */
 const HEADER = 5;
+
+/**
+ * Whether `fields` are exactly what the script's `S` (`R`) shape writes back: a row change's
+ * fields, with (without) subject. Anything else travels field by field, so the stream holds the
+ * fields of every event as given, whichever way it went.
+ */
+function rowShape(fields: readonly string[], position: string): 'S' | 'R' | undefined {
+  const at = fields.length - 14; // 2 with a subject, 0 without
+  if (at !== 0 && at !== 2) return undefined;
+  if (
+    fields[0] !== 'id' ||
+    fields[2] !== 'type' ||
+    fields[4] !== 'source' ||
+    fields[5] !== RELAY_SOURCE ||
+    (at === 2 && fields[6] !== 'subject') ||
+    fields[6 + at] !== 'time' ||
+    fields[8 + at] !== 'datacontenttype' ||
+    fields[9 + at] !== 'application/json' ||
+    fields[10 + at] !== 'data' ||
+    fields[12 + at] !== 'position' ||
+    fields[13 + at] !== position
+  ) {
+    return undefined;
+  }
+  return at === 2 ? 'S' : 'R';
+}
 
 /** Node's UTF-8 writer without `Buffer#write`'s argument handling (which cost more than the copy). */
 type Utf8Writer = (this: Buffer, text: string, offset: number) => number;
@@ -87,7 +125,7 @@ let scratch = Buffer.allocUnsafe(0);
 export function packBatch(events: readonly RelayEvent[]): Buffer {
   let bound = HEADER;
   for (const event of events) {
-    bound += HEADER * 2 + event.position.length * 3;
+    bound += HEADER * 3 + 3 + event.position.length * 3;
     for (const field of event.fields) bound += HEADER + field.length * 3;
   }
   // Past a few batches' worth it is not kept, so one huge row does not pin its size for good.
@@ -116,11 +154,29 @@ export function packBatch(events: readonly RelayEvent[]): Buffer {
     offset = start + length;
   };
   for (const event of events) {
+    const fields = event.fields;
+    const shape = rowShape(fields, event.position);
     buffer[offset] = ARRAY32;
-    buffer.writeUInt32BE(event.fields.length + 1, offset + 1);
+    buffer.writeUInt32BE(shape === 'S' ? 7 : shape === 'R' ? 6 : fields.length + 2, offset + 1);
     offset += HEADER;
     writeString(event.position);
-    for (const field of event.fields) writeString(field);
+    if (shape === 'S') {
+      writeString('S');
+      writeString(fields[1]);
+      writeString(fields[3]);
+      writeString(fields[7]);
+      writeString(fields[9]);
+      writeString(fields[13]);
+    } else if (shape === 'R') {
+      writeString('R');
+      writeString(fields[1]);
+      writeString(fields[3]);
+      writeString(fields[7]);
+      writeString(fields[11]);
+    } else {
+      writeString('F');
+      for (const field of fields) writeString(field);
+    }
   }
   const packed = Buffer.allocUnsafeSlow(offset);
   buffer.copy(packed, 0, 0, offset);
