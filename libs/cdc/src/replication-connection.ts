@@ -152,12 +152,11 @@ export class ReplicationConnection {
   private receive(chunk: Buffer): void {
     const tag = chunk[0];
     if (tag === 0x77 /* w: XLogData */) {
-      // Copy out of the socket buffer, which node-postgres reuses.
-      this.frames.push({
-        kind: 'data',
-        walStart: chunk.readBigUInt64BE(1),
-        payload: Buffer.from(chunk.subarray(25)),
-      });
+      // Copy out of the socket buffer, which node-postgres reuses (straight into a pooled buffer, no
+      // intermediate view).
+      const payload = Buffer.allocUnsafe(chunk.length - 25);
+      chunk.copy(payload, 0, 25);
+      this.frames.push({ kind: 'data', walStart: chunk.readBigUInt64BE(1), payload });
     } else if (tag === 0x6b /* k: primary keepalive */) {
       this.frames.push({
         kind: 'keepalive',

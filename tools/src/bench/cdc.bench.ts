@@ -310,7 +310,7 @@ async function main(): Promise<void> {
       '',
       `Relay ÷ raw decode (median of per-round ratios): **${ratio.toFixed(2)}** (${ratios.map((r) => r.toFixed(2)).join(' ')}; target ≥ 0.5).`,
       '',
-      `Where the relay's time goes: ${median(relayCpu).toFixed(1)} µs of Node CPU per row (decoding, the event and its JSON, the id, the script arguments) against ${median(rawCpu).toFixed(1)} µs for decoding alone, and ${redisMicrosPerRow.toFixed(1)} µs of Redis time per row inside the append script (XADD, the mark, the AOF write; \`INFO commandstats\`), with one fsync per script.`,
+      `Where the relay's time goes: ${median(relayCpu).toFixed(1)} µs of Node CPU per row (decoding, the event and its JSON, packing the batch into one MessagePack argument, the socket) against ${median(rawCpu).toFixed(1)} µs for decoding alone, and ${redisMicrosPerRow.toFixed(1)} µs of Redis time per row inside the append script (XADD, the mark, the AOF write; \`INFO commandstats\`), with one fsync per script.`,
       '',
       `At a fixed rate (${fmt(latency.achieved)} rows/s achieved, ${fmt(latency.events)} events): commit→XADD p50 **${latency.p50} ms**, p99 **${latency.p99} ms**, max ${latency.max} ms (target p99 < 50 ms).`,
       '',
