@@ -346,16 +346,19 @@ export class CdcRelay {
       if (events) events.push(event);
       else byStream.set(event.stream, [event]);
     }
+    // Only the packed bytes are held while a batch is in flight: thousands of event objects kept
+    // alive across young-generation collections were copied by each of them.
     const appends = [...byStream].map(([stream, events]) => {
       const previous = this.lastSent.get(stream);
-      const append = this.appendUntilHeld(stream, events, previous);
+      const append = this.appendUntilHeld(stream, packBatch(events), previous);
       this.lastSent.set(stream, { position: events[events.length - 1].position, done: append });
       return append;
     });
+    const eventCount = batch.length;
     const entry: AppendInFlight = { done: Promise.resolve(), commitEnd, settled: false };
     entry.done = Promise.all(appends).then(() => {
       entry.settled = true;
-      if (commitTime > 0n && batch.length > 0) {
+      if (commitTime > 0n && eventCount > 0) {
         this.metrics.lagSeconds.set(Math.max(0, Date.now() / 1000 - Number(commitTime) / 1e6));
       }
       this.confirmSettled();
@@ -380,20 +383,13 @@ export class CdcRelay {
 
   private async appendUntilHeld(
     stream: string,
-    events: RelayEvent[],
+    packed: Buffer,
     previous: SentBatch | undefined,
   ): Promise<void> {
-    const packed = packBatch(events);
     for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.appendSeconds.startTimer();
       try {
-        const { appended, skipped } = await appendNewer(
-          this.redis,
-          stream,
-          events,
-          previous?.position,
-          packed,
-        );
+        const { appended, skipped } = await appendNewer(this.redis, stream, packed, previous?.position);
         timer();
         if (appended > 0) this.metrics.events.inc({ stream }, appended);
         if (skipped > 0) {

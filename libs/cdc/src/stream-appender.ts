@@ -186,16 +186,17 @@ export function packBatch(events: readonly RelayEvent[]): Buffer {
 /**
  * Appends a batch of events (ascending positions, all for `stream`) unless the stream already holds
  * them. Safe to repeat: after a crash, a replay of the same WAL appends only what is missing.
- * `previous` is the last position of the batch sent before it to this stream, if any (see GAP).
- * `packed` is packBatch(events), for a caller that retries the same batch.
+ * `batch` is the events or packBatch(events) — a caller that retries, or holds batches while they
+ * are in flight, keeps only the packed bytes. `previous` is the last position of the batch sent
+ * before it to this stream, if any (see GAP).
  */
 export async function appendNewer(
   redis: Redis,
   stream: string,
-  events: readonly RelayEvent[],
+  batch: readonly RelayEvent[] | Buffer,
   previous = '',
-  packed: Buffer = packBatch(events),
 ): Promise<AppendResult> {
+  const packed = Buffer.isBuffer(batch) ? batch : packBatch(batch);
   const mark = highWaterMarkKey(stream);
   let reply: unknown;
   try {
