@@ -278,10 +278,10 @@ async function main(): Promise<void> {
         `${pg ? 'its own PostgreSQL (fsync off)' : 'PostgreSQL from DATABASE_URL'}; ${SEED_ROWS} seeded products; ` +
         `load average ${os.loadavg()[0].toFixed(1)} at the end (the machine is shared).`,
       '',
-      '- **crud**: the real app (`apps/crud/src/main.ts`: Nest + Express, the platform runtime — pino-http,',
-      '  OpenTelemetry, Prometheus and correlation middleware — bearer auth, zod validation, the entity',
+      '- **crud**: the real app (`apps/crud/src/main.ts`: Nest + Express, the platform runtime — access log,',
+      '  W3C trace context (no OTel SDK without an OTLP endpoint), Prometheus and correlation middleware — bearer auth, zod validation, the entity',
       `  repository), LOG_LEVEL=warn, pool ${POOL_MAX}, in its own process.`,
-      '- **crud-untraced**: the same with OTEL_SDK_DISABLED=true.',
+      '- **crud-untraced**: the same with OTEL_SDK_DISABLED=true (no trace context at all).',
       '- **module-only**: `CrudModule` alone in a bare Nest + Express app (`crud-module-only.main.ts`): no runtime.',
       '- **bare**: `node:http` + `pg` in its own process, same pool size, the same SQL (`SELECT * … WHERE id = $1`;',
       '  `INSERT … RETURNING *`, one autocommit statement as in the crud app), a token check and a minimal body check.',

@@ -333,7 +333,7 @@ async function main(): Promise<void> {
         `${pg ? 'its own PostgreSQL (fsync off)' : 'PostgreSQL from DATABASE_URL'}; ${PRODUCTS} products, ` +
         `${LINES_PER_ORDER} lines per order; ${fmt(rows[0].orders)} orders placed in the run, ${rows[0].negative} products below zero stock.`,
       '',
-      `- events: the real app (\`apps/events/src/main.ts\`, LOG_LEVEL=warn, pool ${POOL_MAX}, tracing on as deployed) in its`,
+      `- events: the real app (\`apps/events/src/main.ts\`, LOG_LEVEL=warn, pool ${POOL_MAX}, trace context as deployed without an OTLP endpoint) in its`,
       '  own process: Nest + Express, bearer auth, zod validation, stock reservation in product id order, order + lines,',
       '  `order.created` through `pg_logical_emit_message` (the outbox), all in one transaction; a signed tracking token.',
       '  events-untraced: the same with `OTEL_SDK_DISABLED=true`.',
