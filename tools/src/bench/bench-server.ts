@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { waitFor } from '@choreo/testing';
 
@@ -56,3 +57,33 @@ export function cpuTicks(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+
+/** What the benches read of an autocannon result. */
+export interface CannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+export interface CannonRequest {
+  method?: string;
+  path?: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  overallRate?: number;
+  requests: (CannonRequest & { setupRequest?: (request: CannonRequest) => CannonRequest })[];
+  /** Sent by every request unless a request overrides it. */
+  method?: string;
+}) => Promise<CannonResult>;
+
+/** autocannon (which ships no types), typed for what the benches use. */
+export const autocannon = createRequire(__filename)('autocannon') as Autocannon;

@@ -4,13 +4,19 @@
 // rate (p50/p99). PostgreSQL is started here unless DATABASE_URL is given.
 import { once } from 'node:events';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { PostgresServer, freePort, startPostgres } from '@choreo/testing';
-import { BenchServer, benchServerReady, cpuTicks, spawnBenchServer } from './bench-server';
+import {
+  autocannon,
+  BenchServer,
+  benchServerReady,
+  CannonRequest,
+  cpuTicks,
+  spawnBenchServer,
+} from './bench-server';
 import { writeBenchmarkSection } from './streams/bench-section';
 
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -73,30 +79,6 @@ function serveBare(databaseUrl: string, port: number): void {
 
 // ---------------------------------------------------------------------------------------------
 // The driver.
-
-interface CannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-interface CannonRequest {
-  method?: string;
-  path?: string;
-  body?: string;
-  headers?: Record<string, string>;
-}
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  overallRate?: number;
-  requests: (CannonRequest & { setupRequest?: (request: CannonRequest) => CannonRequest })[];
-  /** Sent by every request unless a request overrides it. */
-  method?: string;
-}) => Promise<CannonResult>;
-const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
 type SideName = 'bare' | 'crud' | 'crud-untraced' | 'module-only';
 

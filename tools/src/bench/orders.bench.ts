@@ -4,7 +4,6 @@
 // PostgreSQL in the same run: first at full speed (orders/s, ratio), then at a fixed rate (p50/p99).
 import { once } from 'node:events';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool, PoolClient } from 'pg';
@@ -12,7 +11,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { loadEntities } from '@choreo/entities';
 import { Database, syncEntitySchema } from '@choreo/persistence';
 import { PostgresServer, RedisServer, freePort, startPostgres, startRedis } from '@choreo/testing';
-import { BenchServer, benchServerReady, spawnBenchServer } from './bench-server';
+import { autocannon, BenchServer, benchServerReady, CannonRequest, spawnBenchServer } from './bench-server';
 import { writeBenchmarkSection } from './streams/bench-section';
 
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -140,29 +139,6 @@ function serveBare(databaseUrl: string, port: number): void {
 
 // ---------------------------------------------------------------------------------------------
 // The driver.
-
-interface CannonResult {
-  requests: { total: number };
-  latency: { p50: number; p99: number };
-  '2xx': number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-interface CannonRequest {
-  method?: string;
-  path?: string;
-  body?: string;
-  headers?: Record<string, string>;
-}
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  overallRate?: number;
-  requests: (CannonRequest & { setupRequest?: (request: CannonRequest) => CannonRequest })[];
-}) => Promise<CannonResult>;
-const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
 type Side = BenchServer<'bare' | 'events' | 'events-untraced'>;
 
