@@ -1,5 +1,5 @@
 export { freePort, waitFor } from './process-group';
 export { startRedis, assertRedisServerInstalled } from './redis-server';
 export type { RedisServer, RedisServerOptions } from './redis-server';
-export { startPostgres } from './postgres-server';
+export { blockedAncestor, postgresRunAs, startPostgres } from './postgres-server';
 export type { PostgresServer, PostgresServerOptions } from './postgres-server';

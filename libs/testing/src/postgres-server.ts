@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -53,7 +53,7 @@ function binDir(): string {
   return path.resolve(path.dirname(entry), '..', 'native', 'bin');
 }
 
-interface RunAs {
+export interface RunAs {
   uid?: number;
   gid?: number;
 }
@@ -79,6 +79,30 @@ function postgresUser(): RunAs {
     ]);
     return lookup();
   }
+}
+
+/**
+ * The first directory above `dir` that `user` cannot search (no execute bit for it), if any: run as
+ * the postgres user, PostgreSQL could not reach its data directory through it.
+ */
+export function blockedAncestor(dir: string, user: { uid?: number; gid?: number }): string | undefined {
+  if (user.uid === undefined) return undefined;
+  for (let current = path.dirname(path.resolve(dir)); ; current = path.dirname(current)) {
+    const { mode, uid, gid } = statSync(current);
+    const searchable =
+      uid === user.uid
+        ? (mode & 0o100) !== 0
+        : gid === user.gid
+          ? (mode & 0o010) !== 0
+          : (mode & 0o001) !== 0;
+    if (!searchable) return current;
+    if (current === path.dirname(current)) return undefined;
+  }
+}
+
+/** The uid and gid PostgreSQL will run as (the `postgres` user when this process is root). */
+export function postgresRunAs(): RunAs {
+  return postgresUser();
 }
 
 function ownBy(dir: string, user: RunAs): void {
@@ -107,6 +131,13 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'choreo-pg-'));
   mkdirSync(dataDir, { recursive: true });
+  const blocked = blockedAncestor(dataDir, user);
+  if (blocked) {
+    throw new Error(
+      `PostgreSQL runs as the postgres user, which cannot reach ${dataDir}: ${blocked} is not searchable by it. ` +
+        'Use a data directory under a searchable path (e.g. /var/tmp) or run as a non-root user.',
+    );
+  }
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     ownBy(dataDir, user);
     await initCluster(bin, dataDir, user);

@@ -1,9 +1,17 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEV_API_TOKEN } from '@choreo/config';
 import { createLogger, redactUrl } from '@choreo/observability';
-import { assertRedisServerInstalled, startPostgres, startRedis, waitFor } from '@choreo/testing';
+import {
+  assertRedisServerInstalled,
+  blockedAncestor,
+  postgresRunAs,
+  startPostgres,
+  startRedis,
+  waitFor,
+} from '@choreo/testing';
 import { appSpecs } from './apps';
 import { Supervisor } from './supervisor';
 
@@ -71,15 +79,25 @@ async function main(): Promise<void> {
 
   let databaseUrl = process.env['DATABASE_URL'];
   if (!databaseUrl) {
+    let postgresDir = path.join(dataDir, 'postgres');
+    // As root, PostgreSQL runs as the postgres user; a checkout under /root is out of its reach.
+    if (blockedAncestor(postgresDir, postgresRunAs())) {
+      postgresDir = path.join(
+        '/var/tmp',
+        `choreo-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`,
+        'postgres',
+      );
+      logger.warn(
+        `the postgres user cannot reach ${dataDir}: keeping PostgreSQL's data in ${postgresDir} instead`,
+      );
+    }
     const postgres = await startPostgres({
       port: Number(process.env['STACK_PG_PORT'] ?? 54329),
-      dataDir: path.join(dataDir, 'postgres'),
+      dataDir: postgresDir,
     });
     cleanups.unshift(() => postgres.stop());
     databaseUrl = await postgres.createDatabase('choreo');
-    logger.info(
-      `PostgreSQL ready at ${databaseUrl} (wal_level=logical, data in ${path.relative(root, dataDir)}/postgres)`,
-    );
+    logger.info(`PostgreSQL ready at ${databaseUrl} (wal_level=logical, data in ${postgresDir})`);
   }
 
   const apiTokens = process.env['API_TOKENS'] ?? DEV_API_TOKEN;
