@@ -11,7 +11,7 @@ import {
   loadConfig,
   logConfig,
 } from '@choreo/config';
-import { setMetricsApp, stopTracing } from '@choreo/observability';
+import { setMetricsApp } from '@choreo/observability';
 import { RuntimeModule } from './runtime.module';
 
 type HttpSettings = ConfigOf<ReturnType<typeof httpConfig>>;
@@ -24,7 +24,7 @@ type LogSettings = ConfigOf<typeof logConfig>;
 export function loadConfigOrExit<S extends Record<string, ConfigSlice<unknown>>>(
   app: string,
   slices: S,
-): { [K in keyof S]: ConfigOf<S[K]> } {
+): LoadedConfig<S> {
   try {
     return loadConfig(slices);
   } catch (error) {
@@ -64,7 +64,6 @@ export async function runApp(options: RunAppOptions): Promise<INestApplication> 
     app.enableCors({ origin: options.http.corsOrigins.includes('*') ? true : options.http.corsOrigins });
   }
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  process.once('exit', () => void stopTracing());
   await options.configure?.(app);
   await app.startAllMicroservices();
   await app.listen(options.http.port, options.http.host);

@@ -1,7 +1,15 @@
-import { DynamicModule, Global, Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import { createLogger } from '@choreo/observability';
+import { createLogger, stopTracing } from '@choreo/observability';
 import { HealthController } from './health.controller';
 import { httpContextMiddleware } from './http-context.middleware';
 import { ReadinessRegistry } from './readiness';
@@ -16,7 +24,7 @@ const ROOT_LOGGER = Symbol('RootLogger');
 /** What every choreo app has: JSON logs, correlation ids, /livez, /readyz, /metrics. */
 @Global()
 @Module({})
-export class RuntimeModule implements NestModule {
+export class RuntimeModule implements NestModule, OnApplicationShutdown {
   constructor(@Inject(ROOT_LOGGER) private readonly logger: Logger) {}
 
   static forRoot(options: RuntimeOptions): DynamicModule {
@@ -33,6 +41,11 @@ export class RuntimeModule implements NestModule {
       providers: [ReadinessRegistry, { provide: ROOT_LOGGER, useValue: logger }],
       exports: [ReadinessRegistry],
     };
+  }
+
+  /** Last of the shutdown: flush the spans still buffered for the exporter. */
+  async onApplicationShutdown() {
+    await stopTracing();
   }
 
   configure(consumer: MiddlewareConsumer) {
