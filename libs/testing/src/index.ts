@@ -3,3 +3,5 @@ export { startRedis, assertRedisServerInstalled } from './redis-server';
 export type { RedisServer, RedisServerOptions } from './redis-server';
 export { blockedAncestor, postgresRunAs, startPostgres } from './postgres-server';
 export type { PostgresServer, PostgresServerOptions } from './postgres-server';
+export { jsonClient } from './json-client';
+export type { JsonCall, JsonReply } from './json-client';

@@ -11,24 +11,19 @@ import {
   peekOutboxMessages,
   syncEntitySchema,
 } from '@choreo/persistence';
-import { PostgresServer, startPostgres } from '@choreo/testing';
+import { JsonCall, PostgresServer, jsonClient, startPostgres } from '@choreo/testing';
 import { OrdersModule } from '../orders/orders.module';
 import { EntityEventsModule } from './entity-events.module';
 
 const TOKEN = 'entity-events-spec-token';
 const SLOT = 'entity_events_probe';
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
 describe('/events/:entity: row write and event in one transaction (real PostgreSQL)', () => {
   let server: PostgresServer;
   let pool: Pool;
   let app: INestApplication;
   let base: string;
+  let call: JsonCall;
   let catalog: EntityCatalog;
 
   beforeAll(async () => {
@@ -56,6 +51,7 @@ describe('/events/:entity: row write and event in one transaction (real PostgreS
     );
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
+    call = jsonClient(base, { authorization: `Bearer ${TOKEN}` });
     await createOutboxProbeSlot(pool, SLOT);
   });
 
@@ -65,25 +61,6 @@ describe('/events/:entity: row write and event in one transaction (real PostgreS
     await pool?.end();
     await server?.stop();
   });
-
-  async function call(
-    method: string,
-    url: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Reply> {
-    const response = await fetch(`${base}${url}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-    };
-  }
 
   const eventsOf = async (id: string): Promise<OutboxMessage[]> =>
     (await peekOutboxMessages(pool, SLOT)).filter((m) => m.event.subject === id);

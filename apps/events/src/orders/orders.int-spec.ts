@@ -13,7 +13,7 @@ import {
 } from '@choreo/persistence';
 import { loadEntities } from '@choreo/entities';
 import { metricsRegistry } from '@choreo/observability';
-import { PostgresServer, startPostgres } from '@choreo/testing';
+import { JsonCall, PostgresServer, jsonClient, startPostgres } from '@choreo/testing';
 import { OrdersModule } from './orders.module';
 import { verifyTrackingToken } from './tracking-token';
 
@@ -22,17 +22,12 @@ const TOKEN = 'orders-int-spec-api-token';
 const ENTITIES_DIR = path.resolve(__dirname, '../../../../entities');
 const SLOT = 'orders_probe';
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
 describe('orders (real PostgreSQL)', () => {
   let server: PostgresServer;
   let pool: Pool;
   let app: INestApplication;
   let base: string;
+  let call: JsonCall;
 
   beforeAll(async () => {
     server = await startPostgres({ fsync: false });
@@ -54,6 +49,7 @@ describe('orders (real PostgreSQL)', () => {
     );
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
+    call = jsonClient(base, { authorization: `Bearer ${TOKEN}` });
     await createOutboxProbeSlot(pool, SLOT);
   });
 
@@ -63,25 +59,6 @@ describe('orders (real PostgreSQL)', () => {
     await pool?.end();
     await server?.stop();
   });
-
-  async function call(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Reply> {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-    };
-  }
 
   async function addProduct(stock: number, price = '9.50', name = 'margherita'): Promise<string> {
     const id = uuidv7();
