@@ -58,8 +58,11 @@ export interface RunAs {
   gid?: number;
 }
 
-// PostgreSQL refuses to run as root: as root, run it as the `postgres` system user (created if missing).
-function postgresUser(): RunAs {
+/**
+ * The uid and gid PostgreSQL will run as. It refuses to run as root, so as root that is the
+ * `postgres` system user (created if missing).
+ */
+export function postgresRunAs(): RunAs {
   if (process.getuid?.() !== 0) return {};
   const lookup = () => {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
@@ -100,11 +103,6 @@ export function blockedAncestor(dir: string, user: { uid?: number; gid?: number 
   }
 }
 
-/** The uid and gid PostgreSQL will run as (the `postgres` user when this process is root). */
-export function postgresRunAs(): RunAs {
-  return postgresUser();
-}
-
 function ownBy(dir: string, user: RunAs): void {
   if (user.uid === undefined || user.gid === undefined) return;
   execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
@@ -126,7 +124,7 @@ async function initCluster(bin: string, dataDir: string, user: RunAs): Promise<v
 /** Starts PostgreSQL with logical decoding enabled and resolves once it accepts connections. */
 export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const bin = binDir();
-  const user = postgresUser();
+  const user = postgresRunAs();
   const port = options.port ?? (await freePort());
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'choreo-pg-'));
