@@ -17,7 +17,17 @@ module.exports = {
         sourceMaps: 'inline',
       },
     ],
+    '/content-disposition/.+\\.js$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
+  // Node 20 loads ESM-only packages through require(); Jest's module loader does not. The one such
+  // package the apps reach (content-disposition 3, via @fastify/static for the Swagger UI) is
+  // compiled to CommonJS for Jest.
+  transformIgnorePatterns: [
+    '/node_modules/(?!content-disposition/|@fastify/static/node_modules/content-disposition/)',
+  ],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@choreo/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/index.ts'),

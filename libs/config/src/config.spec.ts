@@ -13,7 +13,7 @@ describe('loadConfig', () => {
     expect(config.http).toEqual({
       port: 3001,
       host: '0.0.0.0',
-      bodyLimit: '1mb',
+      bodyLimitBytes: 1024 * 1024,
       corsOrigins: ['http://a', 'http://b'],
     });
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');

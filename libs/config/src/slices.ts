@@ -35,6 +35,14 @@ export const databaseConfig = configSlice(
   (env) => ({ url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX }),
 );
 
+const UNIT_BYTES: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** `100kb`, `1mb`, `512b` (already checked by the slice's pattern) in bytes. */
+function bytesOf(size: string): number {
+  const [, amount, unit] = /^(\d+)(b|kb|mb)$/i.exec(size) ?? [];
+  return Number(amount) * UNIT_BYTES[unit.toLowerCase()];
+}
+
 /** HTTP listener; each app passes its own default port (crud 3001 … simulator 3006). */
 export function httpConfig(defaultPort: number) {
   return configSlice(
@@ -51,7 +59,7 @@ export function httpConfig(defaultPort: number) {
     (env) => ({
       port: env.PORT,
       host: env.HOST,
-      bodyLimit: env.BODY_LIMIT,
+      bodyLimitBytes: bytesOf(env.BODY_LIMIT),
       corsOrigins: env.CORS_ORIGINS
         ? env.CORS_ORIGINS.split(',')
             .map((o) => o.trim())

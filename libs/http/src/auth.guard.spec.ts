@@ -4,7 +4,12 @@ import { BearerAuthGuard } from './auth.guard';
 function contextFor(method: string, authorization?: string) {
   const headers: Record<string, string> = {};
   const request = { method, headers: authorization === undefined ? {} : { authorization } };
-  const response = { setHeader: (name: string, value: string) => (headers[name] = value) };
+  const response = {
+    header(name: string, value: string) {
+      headers[name] = value;
+      return response;
+    },
+  };
   const context = {
     switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }),
   } as unknown as ExecutionContext;

@@ -7,7 +7,7 @@ import {
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** What `authConfig` (libs/config) loads: the accepted bearer tokens, and whether reads need one too. */
 export interface AuthOptions {
@@ -36,11 +36,14 @@ export class BearerAuthGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (READS.has(request.method) && !this.options.protectReads) return true;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match) {
-      context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="choreo"');
+      void context
+        .switchToHttp()
+        .getResponse<FastifyReply>()
+        .header('WWW-Authenticate', 'Bearer realm="choreo"');
       throw new UnauthorizedException('this call needs Authorization: Bearer <token>');
     }
     // Compare fixed-length digests in constant time: the token list must not leak through timing.

@@ -1,3 +1,4 @@
+import { errorCodes } from 'fastify';
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { EntityError } from '@choreo/entities';
 import { errorResponse } from './error.filter';
@@ -35,11 +36,13 @@ describe('errorResponse', () => {
         }),
       ),
     ).toEqual({ statusCode: 409, error: 'illegal_transition', message: 'no', current: 'created' });
-    expect(
-      errorResponse(Object.assign(new Error('too large'), { type: 'entity.too.large', status: 413 })),
-    ).toMatchObject({
+    expect(errorResponse(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())).toMatchObject({
       statusCode: 413,
       error: 'payload_too_large',
+    });
+    expect(errorResponse(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE('text/plain'))).toMatchObject({
+      statusCode: 415,
+      error: 'unsupported_media_type',
     });
     expect(errorResponse(new Error('boom'))).toEqual({
       statusCode: 500,

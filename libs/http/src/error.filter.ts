@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { EntityError, EntityErrorCode, FieldProblem } from '@choreo/entities';
 
 /** The JSON body of every error answer. */
@@ -22,12 +22,18 @@ const ENTITY_ERRORS: Record<EntityErrorCode, { status: number; error: string }> 
   [EntityErrorCode.Stale]: { status: HttpStatus.PRECONDITION_FAILED, error: 'precondition_failed' },
 };
 
-// body-parser reports its refusals as errors with a `type` and an HTTP `status`.
-const BODY_PARSER_ERRORS: Record<string, { error: string; message: string }> = {
-  'entity.too.large': { error: 'payload_too_large', message: 'the body is larger than the limit' },
-  'entity.parse.failed': { error: 'invalid_json', message: 'the body is not valid JSON' },
-  'encoding.unsupported': { error: 'unsupported_media_type', message: 'unsupported content encoding' },
-  'charset.unsupported': { error: 'unsupported_media_type', message: 'unsupported charset' },
+// Fastify refuses bodies before any handler runs, with errors carrying a `code` and an HTTP `statusCode`.
+const BODY_ERRORS: Record<string, { error: string; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { error: 'payload_too_large', message: 'the body is larger than the limit' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    error: 'unsupported_media_type',
+    message: 'the body must be JSON (Content-Type: application/json)',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { error: 'invalid_json', message: 'the body is empty but says it is JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    error: 'bad_request',
+    message: 'the body length does not match Content-Length',
+  },
 };
 
 function snake(text: string): string {
@@ -66,28 +72,32 @@ export function errorResponse(error: unknown): ErrorBody {
     }
     return { statusCode: status, error: snake(HttpStatus[status] ?? error.name), message: String(response) };
   }
-  const parserError = error as { type?: string; status?: number };
+  const bodyError = error as { code?: string; statusCode?: number };
   if (
-    typeof parserError?.type === 'string' &&
-    BODY_PARSER_ERRORS[parserError.type] &&
-    typeof parserError.status === 'number'
+    typeof bodyError?.statusCode === 'number' &&
+    typeof bodyError.code === 'string' &&
+    BODY_ERRORS[bodyError.code]
   ) {
-    return { statusCode: parserError.status, ...BODY_PARSER_ERRORS[parserError.type] };
+    return { statusCode: bodyError.statusCode, ...BODY_ERRORS[bodyError.code] };
+  }
+  // Fastify's JSON parser marks a syntax error with status 400 and no code.
+  if (error instanceof SyntaxError && bodyError.statusCode === 400) {
+    return { statusCode: 400, error: 'invalid_json', message: 'the body is not valid JSON' };
   }
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'internal', message: 'internal error' };
 }
 
-/** One place where errors become HTTP: EntityError codes, Nest HttpExceptions, body-parser refusals. */
+/** One place where errors become HTTP: EntityError codes, Nest HttpExceptions, Fastify's body refusals. */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrorFilter');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const response = host.switchToHttp().getResponse<FastifyReply>();
     const body = errorResponse(error);
     if (body.statusCode >= 500)
       this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    if (response.headersSent) return;
-    response.status(body.statusCode).json(body);
+    if (response.sent) return;
+    void response.status(body.statusCode).send(body);
   }
 }

@@ -76,8 +76,9 @@ export function serveOpenApi(
   // SwaggerModule.setup needs only these two members of the application (no global prefix here).
   const app = {
     getHttpAdapter: () => httpAdapter,
-    useStaticAssets: (path: string, staticOptions: unknown) =>
-      httpAdapter.useStaticAssets?.(path, staticOptions),
+    // Express takes (path, options), Fastify one options object: pass through whatever it is given.
+    useStaticAssets: (...args: unknown[]) =>
+      (httpAdapter.useStaticAssets as (...given: unknown[]) => unknown).apply(httpAdapter, args),
   } as unknown as INestApplication;
   SwaggerModule.setup(options.uiPath ?? 'docs', app, document, {
     jsonDocumentUrl: options.jsonPath ?? 'openapi.json',

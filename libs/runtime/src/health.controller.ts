@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Controller, Get, Header, HttpCode, Logger, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { metricsRegistry } from '@choreo/observability';
 import { ReadinessRegistry } from './readiness';
 
@@ -17,9 +17,9 @@ export class HealthController implements BeforeApplicationShutdown {
   }
 
   @Get('readyz')
-  async readyz(@Res({ passthrough: true }) res: Response) {
+  async readyz(@Res({ passthrough: true }) res: FastifyReply) {
     const report = await this.readiness.report();
-    res.status(report.ready ? 200 : 503);
+    void res.status(report.ready ? 200 : 503);
     return { status: report.ready ? 'ready' : 'not ready', checks: report.checks };
   }
 

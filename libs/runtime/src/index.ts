@@ -2,3 +2,4 @@ export * from './readiness';
 export * from './runtime.module';
 export * from './connection-probes.module';
 export * from './run-app';
+export * from './http-app';

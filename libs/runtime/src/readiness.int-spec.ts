@@ -15,7 +15,7 @@ describe('an app on runApp (real Redis and PostgreSQL)', () => {
     app = await runApp({
       app: 'probe',
       module: ConnectionProbesModule.forRoot({ redisUrl: redis.url, databaseUrl: postgres.url }),
-      http: { port: 0, host: '127.0.0.1', bodyLimit: '1mb', corsOrigins: [] },
+      http: { port: 0, host: '127.0.0.1', bodyLimitBytes: 1024 * 1024, corsOrigins: [] },
       log: { level: 'silent' },
     });
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;

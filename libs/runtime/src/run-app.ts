@@ -1,6 +1,5 @@
 import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import {
   ConfigError,
@@ -11,7 +10,9 @@ import {
   loadConfig,
   logConfig,
 } from '@choreo/config';
-import { setMetricsApp } from '@choreo/observability';
+import { createLogger, setMetricsApp } from '@choreo/observability';
+import { createHttpApp } from './http-app';
+import { installHttpContext } from './http-context';
 import { RuntimeModule } from './runtime.module';
 
 type HttpSettings = ConfigOf<ReturnType<typeof httpConfig>>;
@@ -40,26 +41,30 @@ export interface RunAppOptions {
   http: HttpSettings;
   log: LogSettings;
   /** Extra setup before listening: OpenAPI, microservice transports, … */
-  configure?: (app: NestExpressApplication) => void | Promise<void>;
+  configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
 /** Boots a choreo app: logging, health, metrics, body limits, CORS, graceful shutdown, then listens. */
 export async function runApp(options: RunAppOptions): Promise<INestApplication> {
   setMetricsApp(options.app);
+  const rootLogger = createLogger(options.app, options.log.level);
 
   @Module({
-    imports: [RuntimeModule.forRoot({ app: options.app, logLevel: options.log.level }), options.module],
+    imports: [
+      RuntimeModule.forRoot({ app: options.app, logLevel: options.log.level, logger: rootLogger }),
+      options.module,
+    ],
   })
   class ChoreoApp {}
 
-  const app = await NestFactory.create<NestExpressApplication>(ChoreoApp, {
+  const app = await createHttpApp(ChoreoApp, {
     bufferLogs: true,
-    bodyParser: false,
+    bodyLimitBytes: options.http.bodyLimitBytes,
   });
+  // Before Nest registers the routes, so every route runs the hooks.
+  installHttpContext(app.getHttpAdapter().getInstance(), rootLogger);
   const logger = app.get(Logger);
   app.useLogger(logger);
-  app.disable('x-powered-by');
-  app.useBodyParser('json', { limit: options.http.bodyLimit });
   if (options.http.corsOrigins.length > 0) {
     app.enableCors({ origin: options.http.corsOrigins.includes('*') ? true : options.http.corsOrigins });
   }
@@ -97,7 +102,7 @@ export function launch<S extends AppSlices>(
   app: string,
   slices: S,
   module: (config: LoadedConfig<S>) => Type | DynamicModule,
-  configure?: (app: NestExpressApplication, config: LoadedConfig<S>) => void | Promise<void>,
+  configure?: (app: NestFastifyApplication, config: LoadedConfig<S>) => void | Promise<void>,
 ): void {
   const config = loadConfigOrExit(app, slices);
   start(app, () =>

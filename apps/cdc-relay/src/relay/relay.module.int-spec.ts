@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { cdcConfig } from '@choreo/cdc';
 import { loadConfig } from '@choreo/config';
 import { Streams } from '@choreo/contracts';
-import { ReadinessRegistry, RuntimeModule } from '@choreo/runtime';
+import { createHttpApp, ReadinessRegistry, RuntimeModule } from '@choreo/runtime';
 import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
 import { RelayModule } from './relay.module';
 import { RelayService } from './relay.service';
@@ -28,7 +27,7 @@ describe('RelayModule', () => {
       ],
     })
     class RelayTestApp {}
-    return NestFactory.create(RelayTestApp, { logger: false, abortOnError: false });
+    return createHttpApp(RelayTestApp, { logger: false, abortOnError: false });
   };
 
   beforeAll(async () => {

@@ -1,21 +1,19 @@
-// The crud module alone in a bare Nest app: no pino-http, no OpenTelemetry, no metrics or correlation
+// The crud module alone in a bare Nest app on the platform's HTTP adapter: no runtime module, no pino, no OpenTelemetry, no metrics or correlation
 // middleware. Not a way to run the app (use main.ts); `npm run bench:crud` starts it to show how the
 // per-request cost splits between this module and the platform runtime around it.
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createHttpApp } from '@choreo/runtime';
 import { CrudModule } from './crud.module';
 
 async function main(): Promise<void> {
   const env = process.env;
-  const app = await NestFactory.create<NestExpressApplication>(
+  const app = await createHttpApp(
     CrudModule.forRoot({
       entitiesDir: env['ENTITIES_DIR'] ?? 'entities',
       database: { url: env['DATABASE_URL'] ?? '', poolMax: Number(env['DATABASE_POOL_MAX'] ?? 10) },
       auth: { tokens: (env['API_TOKENS'] ?? '').split(','), protectReads: false },
     }),
-    { bodyParser: false, logger: ['error'] },
+    { logger: ['error'] },
   );
-  app.useBodyParser('json', { limit: env['BODY_LIMIT'] ?? '1mb' });
   await app.listen(Number(env['PORT'] ?? 3001), env['HOST'] ?? '127.0.0.1');
 }
 

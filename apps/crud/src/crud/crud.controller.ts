@@ -12,21 +12,19 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryInput } from '@choreo/entities';
-import { BearerAuthGuard, etagOf, parseIfMatch } from '@choreo/http';
+import { BearerAuthGuard, JsonBodyGuard, etagOf, parseIfMatch } from '@choreo/http';
 import { EntityRow } from '@choreo/persistence';
 import { CrudService } from './crud.service';
 
 /**
  * The raw query string, repeated keys as arrays. Read from the URL rather than `req.query` so a
- * bracket syntax (`a[b]=c`) stays a plain, unknown key whatever query parser Express is set to.
+ * bracket syntax (`a[b]=c`) stays a plain, unknown key whatever query parser the platform is set to.
  */
-function queryOf(request: Request): QueryInput {
+function queryOf(request: FastifyRequest): QueryInput {
   const query: Record<string, string | string[]> = {};
-  const search = request.originalUrl.includes('?')
-    ? request.originalUrl.slice(request.originalUrl.indexOf('?') + 1)
-    : '';
+  const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
   for (const [key, value] of new URLSearchParams(search)) {
     const previous = query[key];
     query[key] =
@@ -35,24 +33,24 @@ function queryOf(request: Request): QueryInput {
   return query;
 }
 
-function withEtag(response: Response, row: EntityRow): EntityRow {
-  response.setHeader('ETag', etagOf(row));
+function withEtag(reply: FastifyReply, row: EntityRow): EntityRow {
+  void reply.header('ETag', etagOf(row));
   return row;
 }
 
 /** REST over every declared entity: /crud/:entity[/:id], /crud/:entity/queries/:name. */
 @Controller('crud')
-@UseGuards(BearerAuthGuard)
+@UseGuards(BearerAuthGuard, JsonBodyGuard)
 export class CrudController {
   constructor(private readonly crud: CrudService) {}
 
   @Get(':entity')
-  list(@Param('entity') entity: string, @Req() request: Request) {
+  list(@Param('entity') entity: string, @Req() request: FastifyRequest) {
     return this.crud.list(entity, queryOf(request));
   }
 
   @Get(':entity/queries/:name')
-  runQuery(@Param('entity') entity: string, @Param('name') name: string, @Req() request: Request) {
+  runQuery(@Param('entity') entity: string, @Param('name') name: string, @Req() request: FastifyRequest) {
     return this.crud.runQuery(entity, name, queryOf(request));
   }
 
@@ -60,7 +58,7 @@ export class CrudController {
   async get(
     @Param('entity') entity: string,
     @Param('id') id: string,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     return withEtag(response, await this.crud.get(entity, id));
   }
@@ -70,12 +68,12 @@ export class CrudController {
   async create(
     @Param('entity') entity: string,
     @Body() body: unknown,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const created = await this.crud.create(entity, body);
     if (Array.isArray(created)) return created;
     const id = String(created[this.crud.primaryKeyOf(entity)]);
-    response.setHeader('Location', `/crud/${entity}/${encodeURIComponent(id)}`);
+    void response.header('Location', `/crud/${entity}/${encodeURIComponent(id)}`);
     return withEtag(response, created);
   }
 
@@ -85,7 +83,7 @@ export class CrudController {
     @Param('id') id: string,
     @Body() patch: unknown,
     @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     return withEtag(response, await this.crud.update(entity, id, patch, parseIfMatch(ifMatch)));
   }

@@ -99,7 +99,7 @@ describe('crud app /crud/:entity (real PostgreSQL)', () => {
         auth: { tokens: [TOKEN, 'another-token-0123456789'], protectReads: false },
         limits: { defaultLimit: 3, maxLimit: 5 },
       }),
-      http: { port: 0, host: '127.0.0.1', bodyLimit: '4kb', corsOrigins: ['http://allowed.example'] },
+      http: { port: 0, host: '127.0.0.1', bodyLimitBytes: 4096, corsOrigins: ['http://allowed.example'] },
       log: { level: 'silent' },
     });
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;

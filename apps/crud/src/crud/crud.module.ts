@@ -2,9 +2,7 @@ import {
   DynamicModule,
   Inject,
   Injectable,
-  MiddlewareConsumer,
   Module,
-  NestModule,
   OnApplicationShutdown,
   OnModuleInit,
 } from '@nestjs/common';
@@ -22,7 +20,6 @@ import {
   BearerAuthGuard,
   HttpErrorFilter,
   createOpenApiDocument,
-  requireJsonBody,
   serveOpenApi,
 } from '@choreo/http';
 import { Database, EntityRepository, syncEntitySchema } from '@choreo/persistence';
@@ -81,7 +78,7 @@ class CrudLifecycle implements OnModuleInit, OnApplicationShutdown {
  * module construction: a bad file fails the boot naming file and path.
  */
 @Module({})
-export class CrudModule implements NestModule {
+export class CrudModule {
   static forRoot(options: CrudModuleOptions): DynamicModule {
     const catalog = loadEntities(options.entitiesDir);
     return {
@@ -102,9 +99,5 @@ export class CrudModule implements NestModule {
         CrudLifecycle,
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(requireJsonBody).forRoutes(CrudController);
   }
 }

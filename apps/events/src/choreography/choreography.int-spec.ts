@@ -1,5 +1,4 @@
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import Redis from 'ioredis';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -20,6 +19,7 @@ import { OrdersModule } from '../orders/orders.module';
 import { OrdersService } from '../orders/orders.service';
 import { ChoreographyModule, courierEventsTransport } from './choreography.module';
 import { CourierEventsService } from './courier-events.service';
+import { createHttpApp } from '@choreo/runtime';
 
 const SLOT = 'choreography_probe';
 
@@ -47,7 +47,7 @@ describe('choreography: kitchen and courier events move orders (real PostgreSQL 
     ]);
     redis = new Redis(redisServer.url);
 
-    app = await NestFactory.create(
+    app = await createHttpApp(
       {
         module: class EventsUnderTest {},
         imports: [

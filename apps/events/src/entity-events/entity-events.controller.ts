@@ -10,24 +10,24 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import type { Response } from 'express';
-import { BearerAuthGuard, etagOf, parseIfMatch, validateWith } from '@choreo/http';
+import type { FastifyReply } from 'fastify';
+import { BearerAuthGuard, JsonBodyGuard, etagOf, parseIfMatch, validateWith } from '@choreo/http';
 import type { EntityRow } from '@choreo/persistence';
 import { idempotencyHeaders } from '../orders/order.dto';
 import { correlationOf } from '../orders/request-context';
 import { EntityEventsService, EntityWrite } from './entity-events.service';
 
-function answer(response: Response, write: EntityWrite): EntityRow | undefined {
-  response.setHeader('X-Event-ID', write.eventId);
-  if (write.replayed) response.setHeader('Idempotent-Replayed', 'true');
+function answer(response: FastifyReply, write: EntityWrite): EntityRow | undefined {
+  void response.header('X-Event-ID', write.eventId);
+  if (write.replayed) void response.header('Idempotent-Replayed', 'true');
   if (!write.row) return undefined;
-  response.setHeader('ETag', etagOf(write.row));
+  void response.header('ETag', etagOf(write.row));
   return write.row;
 }
 
 /** Writes of every declared entity on the events path: each row change commits with its event. */
 @Controller('events')
-@UseGuards(BearerAuthGuard)
+@UseGuards(BearerAuthGuard, JsonBodyGuard)
 export class EntityEventsController {
   constructor(private readonly entityEvents: EntityEventsService) {}
 
@@ -38,7 +38,7 @@ export class EntityEventsController {
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('x-correlation-id') correlation: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const key = validateWith(idempotencyHeaders, { 'Idempotency-Key': idempotencyKey }, 'headers')[
       'Idempotency-Key'
@@ -46,7 +46,7 @@ export class EntityEventsController {
     const correlationId = correlationOf(correlation, response);
     const write = await this.entityEvents.create(entity, body, { correlationId, idempotencyKey: key });
     const id = String(write.row?.[this.entityEvents.primaryKeyOf(entity)]);
-    response.setHeader('Location', `/crud/${entity}/${encodeURIComponent(id)}`);
+    void response.header('Location', `/crud/${entity}/${encodeURIComponent(id)}`);
     return answer(response, write);
   }
 
@@ -57,7 +57,7 @@ export class EntityEventsController {
     @Body() patch: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('x-correlation-id') correlation: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const correlationId = correlationOf(correlation, response);
     return answer(
@@ -73,7 +73,7 @@ export class EntityEventsController {
     @Param('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('x-correlation-id') correlation: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<void> {
     const correlationId = correlationOf(correlation, response);
     answer(

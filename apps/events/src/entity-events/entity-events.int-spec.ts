@@ -1,5 +1,4 @@
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { EntityCatalog, loadEntities } from '@choreo/entities';
@@ -14,6 +13,7 @@ import {
 import { JsonCall, PostgresServer, jsonClient, startPostgres } from '@choreo/testing';
 import { OrdersModule } from '../orders/orders.module';
 import { EntityEventsModule } from './entity-events.module';
+import { createHttpApp } from '@choreo/runtime';
 
 const TOKEN = 'entity-events-spec-token';
 const SLOT = 'entity_events_probe';
@@ -35,7 +35,7 @@ describe('/events/:entity: row write and event in one transaction (real PostgreS
     const schemaOwner = new Database({ url });
     await syncEntitySchema(schemaOwner, catalog);
     await schemaOwner.close();
-    app = await NestFactory.create(
+    app = await createHttpApp(
       {
         module: class EventsUnderTest {},
         imports: [

@@ -1,6 +1,5 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { EntityCatalog, entitiesOpenApi, OpenApiFragment } from '@choreo/entities';
-import { requireJsonBody } from '@choreo/http';
 import { EntityRepository } from '@choreo/persistence';
 import { EventsOpenApi } from '../orders/orders.module';
 import { EntityEventsController } from './entity-events.controller';
@@ -43,7 +42,7 @@ function entityEventsOpenApi(catalog: EntityCatalog): OpenApiFragment {
  * auth and OpenAPI registry that OrdersModule (global) provides.
  */
 @Module({})
-export class EntityEventsModule implements NestModule {
+export class EntityEventsModule {
   static forRoot(options: EntityEventsModuleOptions): DynamicModule {
     return {
       module: EntityEventsModule,
@@ -58,14 +57,5 @@ export class EntityEventsModule implements NestModule {
         },
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(requireJsonBody)
-      .forRoutes(
-        { path: 'events/:entity', method: RequestMethod.POST },
-        { path: 'events/:entity/:id', method: RequestMethod.PATCH },
-      );
   }
 }

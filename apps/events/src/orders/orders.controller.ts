@@ -11,7 +11,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ORDER_ACTIONS, isOrderAction } from './order-state-machine';
 import { OrdersService } from './orders.service';
 import { correlationOf } from './request-context';
@@ -22,19 +22,22 @@ import {
   orderIdParams,
   placeOrderBody,
 } from './order.dto';
-import { BearerAuthGuard, validateWith } from '@choreo/http';
+import { BearerAuthGuard, JsonBodyGuard, validateWith } from '@choreo/http';
 
 @Controller('orders')
 @UseGuards(BearerAuthGuard)
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
+  // Only placing needs a JSON body: lifecycle actions take an optional one, so
+  // `curl -X POST …/confirm` with no Content-Type is fine.
   @Post()
+  @UseGuards(JsonBodyGuard)
   async place(
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('x-correlation-id') correlation: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const correlationId = correlationOf(correlation, res);
     const key = validateWith(idempotencyHeaders, { 'Idempotency-Key': idempotencyKey }, 'headers')[
@@ -44,8 +47,11 @@ export class OrdersController {
       correlationId,
       idempotencyKey: key,
     });
-    res.status(201).location(`/orders/${placed.order.id}`).setHeader('X-Event-ID', placed.eventId);
-    if (placed.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    void res
+      .status(201)
+      .header('Location', `/orders/${placed.order.id}`)
+      .header('X-Event-ID', placed.eventId);
+    if (placed.replayed) void res.header('Idempotent-Replayed', 'true');
     return { ...placed.order, tracking: placed.tracking };
   }
 
@@ -66,7 +72,7 @@ export class OrdersController {
     @Param('action') action: string,
     @Body() body: unknown,
     @Headers('x-correlation-id') correlation: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const orderId = validateWith(orderIdParams, { id }, 'path').id;
     if (!isOrderAction(action)) {
@@ -79,7 +85,7 @@ export class OrdersController {
       correlationId: correlationOf(correlation, res),
       reason,
     });
-    res.setHeader('X-Event-ID', moved.eventId);
+    void res.header('X-Event-ID', moved.eventId);
     return moved.order;
   }
 }

@@ -1,5 +1,4 @@
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
@@ -16,6 +15,7 @@ import { metricsRegistry } from '@choreo/observability';
 import { JsonCall, PostgresServer, jsonClient, startPostgres } from '@choreo/testing';
 import { OrdersModule } from './orders.module';
 import { verifyTrackingToken } from './tracking-token';
+import { createHttpApp } from '@choreo/runtime';
 
 const SECRET = 'orders-int-spec-secret-0123456789abcdef';
 const TOKEN = 'orders-int-spec-api-token';
@@ -39,7 +39,7 @@ describe('orders (real PostgreSQL)', () => {
     const schemaOwner = new Database({ url });
     await syncEntitySchema(schemaOwner, loadEntities(ENTITIES_DIR));
     await schemaOwner.close();
-    app = await NestFactory.create(
+    app = await createHttpApp(
       OrdersModule.forRoot({
         database: { url, poolMax: 10 },
         tracking: { secret: SECRET, ttlSeconds: 900 },

@@ -3,13 +3,10 @@ import {
   Inject,
   Injectable,
   Logger,
-  MiddlewareConsumer,
   Module,
-  NestModule,
   OnApplicationBootstrap,
   OnApplicationShutdown,
   OnModuleInit,
-  RequestMethod,
 } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import type { OpenApiFragment } from '@choreo/entities';
@@ -19,7 +16,6 @@ import {
   BearerAuthGuard,
   HttpErrorFilter,
   createOpenApiDocument,
-  requireJsonBody,
   serveOpenApi,
 } from '@choreo/http';
 import { Database, migrate, purgeIdempotencyKeys } from '@choreo/persistence';
@@ -118,7 +114,7 @@ class OrdersLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplica
  * choreography) share: the one database pool, auth, the error filter and the OpenAPI document.
  */
 @Module({})
-export class OrdersModule implements NestModule {
+export class OrdersModule {
   static forRoot(options: OrdersModuleOptions): DynamicModule {
     return {
       module: OrdersModule,
@@ -141,10 +137,5 @@ export class OrdersModule implements NestModule {
       ],
       exports: [Database, AUTH_OPTIONS, BearerAuthGuard, EventsOpenApi, OrdersService, OrdersRepository],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    // Lifecycle actions take an optional body, so `curl -X POST …/confirm` with no Content-Type is fine.
-    consumer.apply(requireJsonBody).forRoutes({ path: 'orders', method: RequestMethod.POST });
   }
 }

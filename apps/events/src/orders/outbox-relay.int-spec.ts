@@ -1,5 +1,4 @@
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import Redis from 'ioredis';
 import path from 'node:path';
 import { Registry } from 'prom-client';
@@ -10,6 +9,7 @@ import { Database, syncEntitySchema } from '@choreo/persistence';
 import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
 import { EntityEventsModule } from '../entity-events/entity-events.module';
 import { OrdersModule } from './orders.module';
+import { createHttpApp } from '@choreo/runtime';
 
 const TOKEN = 'outbox-relay-spec-token';
 
@@ -37,7 +37,7 @@ describe('events outbox → cdc-relay → domain streams (real PostgreSQL and Re
     ).rows[0].id;
     await schemaOwner.close();
     redis = new Redis(redisServer.url);
-    app = await NestFactory.create(
+    app = await createHttpApp(
       {
         module: class EventsUnderTest {},
         imports: [

@@ -1,0 +1,64 @@
+import type { DynamicModule, NestApplicationOptions, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+
+/** `application/json` or a `+json` type such as `application/merge-patch+json`. */
+const JSON_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json$/i;
+
+export interface HttpAppOptions extends Omit<NestApplicationOptions, 'bodyParser'> {
+  /** Larger bodies get 413 (default 1 MiB). */
+  bodyLimitBytes?: number;
+}
+
+/**
+ * Whether a GET's `If-None-Match` names the response's ETag (weak comparison, RFC 9110 §13.1.2), so
+ * the answer is 304 without a body.
+ */
+export function notModified(ifNoneMatch: string | undefined, etag: string | undefined): boolean {
+  if (!ifNoneMatch || !etag) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((tag) => opaque(tag) === opaque(etag));
+}
+
+/**
+ * A Nest application on Fastify that reads JSON bodies only: `application/json` and `+json` types,
+ * parsed with Fastify's prototype-poisoning-safe parser, an empty one read as no body (clients send
+ * `Content-Type: application/json` on a bodiless DELETE or action). Any other body is a 415 before a
+ * handler runs, a body over the limit a 413. A GET whose `If-None-Match` holds the ETag gets a 304.
+ * Every choreo HTTP app, and every spec that mounts a module over HTTP, is built here, so tests run
+ * on the platform production runs.
+ *
+ * Fastify rather than Express: the REST paths are measured against a bare `node:http` handler
+ * (`npm run bench:crud`), and Express's request/response layer cost more CPU per request than
+ * the handler's own work.
+ */
+export async function createHttpApp(
+  module: Type | DynamicModule,
+  { bodyLimitBytes, ...options }: HttpAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: bodyLimitBytes ?? 1024 * 1024 });
+  // bodyParser false: Nest would add form bodies (@fastify/formbody) and its own JSON parser.
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    ...options,
+    bodyParser: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, (request, body: string, done) => {
+    if (body === '') done(null, undefined);
+    else void parseJson(request, body, done);
+  });
+  fastify.addHook('onSend', (request: FastifyRequest, reply, payload, done) => {
+    const conditional = (request.method === 'GET' || request.method === 'HEAD') && reply.statusCode === 200;
+    if (conditional && notModified(request.headers['if-none-match'], reply.getHeader('etag') as string)) {
+      void reply.code(304);
+      done(null, '');
+      return;
+    }
+    done(null, payload);
+  });
+  return app;
+}
