@@ -74,6 +74,16 @@ describe('relay events', () => {
       ['a', 'b'],
     ],
     [
+      'an insert keyed by text that JSON escapes',
+      { tag: 'insert', relation, before: null, after: { 'co"de': 'a"b\\é\n', n: 1 }, unchanged: [] },
+      ['co"de'],
+    ],
+    [
+      'a delete keyed by a JSON value',
+      { tag: 'delete', relation, before: { doc: { nested: [1, 'x'] } }, after: null, unchanged: [] },
+      ['doc'],
+    ],
+    [
       'a change without a primary key',
       { tag: 'insert', relation, before: null, after: { x: null }, unchanged: [] },
       [],

@@ -77,6 +77,8 @@ interface RelationText {
   readonly types: Record<RowChange['tag'], string>;
   /** `data` up to the key: `{"table":…,"schema":…,"key":`. */
   readonly dataHead: string;
+  /** `{"<column>":` for each column name seen as a one-column primary key (the key without an object). */
+  readonly keyHeads: Map<string, string>;
 }
 
 const relationTexts = new WeakMap<Pgoutput.MessageRelation, RelationText>();
@@ -93,6 +95,7 @@ function relationText(relation: Pgoutput.MessageRelation): RelationText {
         delete: `${table}.${VERB.delete}`,
       },
       dataHead: `{"table":${JSON.stringify(table)},"schema":${JSON.stringify(relation.schema)},"key":`,
+      keyHeads: new Map(),
     };
     relationTexts.set(relation, text);
   }
@@ -119,7 +122,15 @@ export function rowChangeEvent(
   const image = change.after ?? change.before;
   let keyJson = 'null';
   let subject: string | undefined;
-  if (primaryKey.length > 0 && image) {
+  if (primaryKey.length === 1 && image && image[primaryKey[0]] !== undefined) {
+    // The common case, written without a key object: the same text JSON.stringify gives.
+    const column = primaryKey[0];
+    let head = relation.keyHeads.get(column);
+    if (head === undefined) relation.keyHeads.set(column, (head = `{${JSON.stringify(column)}:`));
+    const value = image[column];
+    keyJson = `${head}${JSON.stringify(value)}}`;
+    subject = String(value);
+  } else if (primaryKey.length > 0 && image) {
     const key: RowImage = {};
     for (const column of primaryKey) key[column] = image[column];
     keyJson = JSON.stringify(key);
@@ -128,9 +139,10 @@ export function rowChangeEvent(
         ? String(image[primaryKey[0]])
         : JSON.stringify(primaryKey.map((c) => image[c]));
   }
+  const unchanged = change.unchanged.length === 0 ? '[]' : JSON.stringify(change.unchanged);
   const data =
     `${relation.dataHead}${keyJson},"before":${imageJson(change.before)},"after":${imageJson(change.after)}` +
-    `,"unchanged":${JSON.stringify(change.unchanged)}${tx.dataTail}${ordinalHex}"}`;
+    `,"unchanged":${unchanged}${tx.dataTail}${ordinalHex}"}`;
   const id = tx.idPrefix + ordinalHex.toLowerCase();
   const type = relation.types[change.tag];
   const fields =

@@ -114,6 +114,35 @@ const utf8Write: Utf8Writer =
 const SHORT = 64;
 const SCRATCH_LIMIT = 16 * 1024 * 1024;
 
+/** A MessagePack header with a 32-bit length (Buffer#writeUInt32BE validates its arguments each call). */
+function writeHeader(buffer: Buffer, offset: number, type: number, length: number): void {
+  buffer[offset] = type;
+  buffer[offset + 1] = length >>> 24;
+  buffer[offset + 2] = (length >>> 16) & 0xff;
+  buffer[offset + 3] = (length >>> 8) & 0xff;
+  buffer[offset + 4] = length & 0xff;
+}
+
+/** Writes `text` as a MessagePack string at `offset`; returns the offset after it. */
+function writeString(buffer: Buffer, offset: number, text: string): number {
+  const start = offset + HEADER;
+  let length = text.length;
+  if (length < SHORT) {
+    for (let i = 0; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) {
+        length = utf8Write.call(buffer, text, start);
+        break;
+      }
+      buffer[start + i] = code;
+    }
+  } else {
+    length = utf8Write.call(buffer, text, start);
+  }
+  writeHeader(buffer, offset, STR32, length);
+  return start + length;
+}
+
 /**
  * A batch of events as one MessagePack array (see APPEND_NEWER_LUA). Every length is written as 32
  * bits, so a string's header can be filled in after the string was written (its UTF-8 length is
@@ -131,51 +160,29 @@ export function packBatch(events: readonly RelayEvent[]): Buffer {
   // Past a few batches' worth it is not kept, so one huge row does not pin its size for good.
   const buffer = bound <= scratch.length ? scratch : Buffer.allocUnsafeSlow(bound);
   if (bound > scratch.length && bound <= SCRATCH_LIMIT) scratch = buffer;
-  buffer[0] = ARRAY32;
-  buffer.writeUInt32BE(events.length, 1);
+  writeHeader(buffer, 0, ARRAY32, events.length);
   let offset = HEADER;
-  const writeString = (text: string) => {
-    const start = offset + HEADER;
-    let length = text.length;
-    if (length < SHORT) {
-      for (let i = 0; i < length; i++) {
-        const code = text.charCodeAt(i);
-        if (code >= 0x80) {
-          length = utf8Write.call(buffer, text, start);
-          break;
-        }
-        buffer[start + i] = code;
-      }
-    } else {
-      length = utf8Write.call(buffer, text, start);
-    }
-    buffer[offset] = STR32;
-    buffer.writeUInt32BE(length, offset + 1);
-    offset = start + length;
-  };
   for (const event of events) {
     const fields = event.fields;
     const shape = rowShape(fields, event.position);
-    buffer[offset] = ARRAY32;
-    buffer.writeUInt32BE(shape === 'S' ? 7 : shape === 'R' ? 6 : fields.length + 2, offset + 1);
-    offset += HEADER;
-    writeString(event.position);
+    writeHeader(buffer, offset, ARRAY32, shape === 'S' ? 7 : shape === 'R' ? 6 : fields.length + 2);
+    offset = writeString(buffer, offset + HEADER, event.position);
     if (shape === 'S') {
-      writeString('S');
-      writeString(fields[1]);
-      writeString(fields[3]);
-      writeString(fields[7]);
-      writeString(fields[9]);
-      writeString(fields[13]);
+      offset = writeString(buffer, offset, 'S');
+      offset = writeString(buffer, offset, fields[1]);
+      offset = writeString(buffer, offset, fields[3]);
+      offset = writeString(buffer, offset, fields[7]);
+      offset = writeString(buffer, offset, fields[9]);
+      offset = writeString(buffer, offset, fields[13]);
     } else if (shape === 'R') {
-      writeString('R');
-      writeString(fields[1]);
-      writeString(fields[3]);
-      writeString(fields[7]);
-      writeString(fields[11]);
+      offset = writeString(buffer, offset, 'R');
+      offset = writeString(buffer, offset, fields[1]);
+      offset = writeString(buffer, offset, fields[3]);
+      offset = writeString(buffer, offset, fields[7]);
+      offset = writeString(buffer, offset, fields[11]);
     } else {
-      writeString('F');
-      for (const field of fields) writeString(field);
+      offset = writeString(buffer, offset, 'F');
+      for (const field of fields) offset = writeString(buffer, offset, field);
     }
   }
   const packed = Buffer.allocUnsafeSlow(offset);
