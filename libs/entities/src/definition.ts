@@ -11,7 +11,7 @@ const identifier = z
 /** Columns every entity table has; a field may not take these names. */
 export const SYSTEM_COLUMNS = ['version', 'created_at', 'updated_at'] as const;
 /** Query-string words of the list API; a field named like one could not be filtered. */
-export const RESERVED_QUERY_WORDS = ['order', 'limit', 'offset', 'select'] as const;
+export const RESERVED_QUERY_WORDS = ['order', 'limit', 'offset', 'select', 'cursor'] as const;
 
 const common = {
   description: z.string().optional(),

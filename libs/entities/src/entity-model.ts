@@ -129,7 +129,8 @@ function indexName(table: string, columns: string[], unique: boolean): string {
   return name.length <= MAX_IDENTIFIER ? name : `${name.slice(0, MAX_IDENTIFIER - 9)}_${shortHash(name)}`;
 }
 
-function shortHash(text: string): string {
+/** Eight hex digits of FNV-1a: a stable short fingerprint of `text` (names, cursors). */
+export function shortHash(text: string): string {
   let hash = 2166136261;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
   return (hash >>> 0).toString(16).padStart(8, '0');

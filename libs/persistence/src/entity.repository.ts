@@ -1,14 +1,18 @@
 import { v7 as uuidv7 } from 'uuid';
 import {
+  CURSOR_COLUMN,
+  CursorKeys,
   DEFAULT_LIST_LIMITS,
   EntityCatalog,
   EntityError,
   EntityModel,
   ListLimits,
+  MALFORMED_CURSOR,
   QueryInput,
   SqlValue,
   WriteValues,
   buildListStatement,
+  encodeCursor,
   parseId,
   parseQueryParameters,
   quoteIdent,
@@ -23,6 +27,20 @@ export interface WriteOptions {
   /** Only if the row is still at this version (from `If-Match`); else EntityError('stale'). */
   ifMatch?: number;
 }
+
+/** The cursor of the page after each full page `list` returned (see nextPageCursor). */
+const nextCursors = new WeakMap<object, string>();
+
+/**
+ * The `cursor` that continues after `rows` when they are a full page returned by
+ * EntityRepository.list; undefined for a last page (fewer rows than the limit) or other arrays.
+ */
+export function nextPageCursor(rows: readonly object[]): string | undefined {
+  return nextCursors.get(rows);
+}
+
+// A cursor value PostgreSQL cannot read back as its column's type: it was not one we made.
+const BAD_TEXT_REPRESENTATION = new Set(['22P02', '22007', '22008', '22003', '22023']);
 
 /** Named queries may not hold a read transaction open for longer than this. */
 const QUERY_TIMEOUT_MS = 5000;
@@ -134,10 +152,30 @@ export class EntityRepository {
     return rows[0];
   }
 
-  /** `GET /crud/:entity?…`: filters, order, select, limit, offset (see buildListStatement). */
+  /**
+   * `GET /crud/:entity?…`: filters, order, select, limit, offset or cursor (see buildListStatement).
+   * A full page has a next-page cursor: `nextPageCursor(rows)`.
+   */
   async list(db: Queryable, entity: string, query: QueryInput): Promise<Record<string, unknown>[]> {
     const statement = buildListStatement(this.catalog.get(entity), query, this.limits);
-    const { rows } = await db.query(statement.text, statement.values);
+    let rows: Record<string, unknown>[];
+    try {
+      ({ rows } = await db.query(statement.text, statement.values));
+    } catch (error) {
+      if (statement.afterCursor && BAD_TEXT_REPRESENTATION.has(sqlState(error) ?? '')) {
+        throw EntityError.invalid([{ field: 'cursor', message: MALFORMED_CURSOR }], 'query');
+      }
+      throw error;
+    }
+    let last: CursorKeys | undefined;
+    for (const row of rows) {
+      last = row[CURSOR_COLUMN] as CursorKeys;
+      // The alias is the last column, and deleting an object's last property keeps it fast.
+      delete row[CURSOR_COLUMN];
+    }
+    if (last !== undefined && rows.length === statement.limit) {
+      nextCursors.set(rows, encodeCursor(statement, last));
+    }
     return rows;
   }
 

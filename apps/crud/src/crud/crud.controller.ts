@@ -13,9 +13,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { QueryInput } from '@choreo/entities';
+import { QueryInput, nextPageLink } from '@choreo/entities';
 import { BearerAuthGuard, etagOf, parseIfMatch } from '@choreo/http';
-import { EntityRow } from '@choreo/persistence';
+import { EntityRow, nextPageCursor } from '@choreo/persistence';
 import { CrudService } from './crud.service';
 
 /**
@@ -47,8 +47,17 @@ export class CrudController {
   constructor(private readonly crud: CrudService) {}
 
   @Get(':entity')
-  list(@Param('entity') entity: string, @Req() request: Request) {
-    return this.crud.list(entity, queryOf(request));
+  async list(
+    @Param('entity') entity: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const query = queryOf(request);
+    const rows = await this.crud.list(entity, query);
+    const next = nextPageCursor(rows);
+    // The body stays a plain array; the next page is a Link header (RFC 8288), as GitHub's API does.
+    if (next !== undefined) response.setHeader('Link', nextPageLink(`/crud/${entity}`, query, next));
+    return rows;
   }
 
   @Get(':entity/queries/:name')
