@@ -226,6 +226,16 @@ describe('write validation', () => {
     ]);
   });
 
+  it('counts text lengths in characters (code points), as JSON Schema and char_length do', () => {
+    expect([...validateWrite(model(), { name: '😀'.repeat(10), price: 1 }, 'create')][0]).toEqual([
+      'name',
+      '😀'.repeat(10),
+    ]);
+    expect(problems(() => validateWrite(model(), { name: '😀'.repeat(11), price: 1 }, 'create'))).toEqual([
+      'name: must be at most 10 characters',
+    ]);
+  });
+
   it('allows a partial patch but not nulling a required field or changing the id', () => {
     expect([...validateWrite(model(), { stock: 3 }, 'patch')]).toEqual([['stock', 3]]);
     expect(problems(() => validateWrite(model(), { name: null, id: 'x' }, 'patch'))).toEqual([

@@ -13,6 +13,7 @@ import {
   WriteValues,
   buildListStatement,
   encodeCursor,
+  isManagedCheck,
   parseId,
   parseQueryParameters,
   quoteIdent,
@@ -250,6 +251,16 @@ export class EntityRepository {
   }
 }
 
+/** The field of a managed CHECK named `<table>_<field>_<rule>_<hash>` by another version of the definition. */
+function fieldOfCheck(model: EntityModel, constraint: string): string | undefined {
+  let found: string | undefined;
+  for (const field of model.fields.keys()) {
+    if (constraint.startsWith(`${model.table}_${field}_`) && field.length > (found?.length ?? -1))
+      found = field;
+  }
+  return found;
+}
+
 /** Maps a PostgreSQL error of a write to the EntityError the caller can act on; others pass through. */
 export function translateWriteError(model: EntityModel, error: unknown): unknown {
   const state = sqlState(error);
@@ -265,6 +276,20 @@ export function translateWriteError(model: EntityModel, error: unknown): unknown
   }
   if (state === '23502' && detail.column) {
     return EntityError.invalid([{ field: detail.column, message: 'is required' }], 'body');
+  }
+  if (state === '23514') {
+    // A CHECK from the definition (schema sync): the same words as the app's validation, which a
+    // write from an older replica or a definition change can get past.
+    const check = model.checks.find((c) => c.name === detail.constraint);
+    if (check) return EntityError.invalid([{ field: check.column, message: check.message }], 'body');
+    const field =
+      detail.constraint && isManagedCheck(detail.constraint) && fieldOfCheck(model, detail.constraint);
+    if (field) {
+      return EntityError.invalid(
+        [{ field, message: `breaks the database's rule ${detail.constraint} (the definition changed?)` }],
+        'body',
+      );
+    }
   }
   if (state === '22003' || state === '22P02' || state === '23514' || state === '22001') {
     return EntityError.invalid(
