@@ -45,9 +45,11 @@ describe('list statements', () => {
       offset: '10',
     });
     expect(statement.text).toBe(
-      'SELECT "id", "name", ARRAY["price"::text, "name"::text, "id"::text] AS "_cursor" FROM "product" WHERE "price" >= $1::numeric AND "price" < $2::numeric AND "name" ILIKE $3::text' +
+      'SELECT "id", "name", ARRAY["price"::text, "name"::text, "id"::text] AS "_cursor" FROM (' +
+        'SELECT * FROM "product" WHERE "price" >= $1::numeric AND "price" < $2::numeric AND "name" ILIKE $3::text' +
         ' AND "category" = ANY($4::text[]) AND "active" IS TRUE AND NOT ("kind" = $5::text)' +
-        ' ORDER BY "price" DESC NULLS LAST, "name" ASC, "id" ASC LIMIT $6::integer OFFSET $7::integer',
+        ' ORDER BY "price" DESC NULLS LAST, "name" ASC, "id" ASC LIMIT $6::integer OFFSET $7::integer' +
+        ') AS page ORDER BY "price" DESC NULLS LAST, "name" ASC, "id" ASC',
     );
     expect(statement.values).toEqual(['1.5', '10', '%wid%', ['tools', 'a,b'], 'a', 5, 10]);
   });
@@ -91,10 +93,11 @@ describe('list statements', () => {
     const next = buildListStatement(model(), { order, stock: 'gt.0', cursor });
     expect(next.afterCursor).toBe(true);
     expect(next.text).toBe(
-      'SELECT *, ARRAY["category"::text, "price"::text, "id"::text] AS "_cursor" FROM "product"' +
+      'SELECT *, ARRAY["category"::text, "price"::text, "id"::text] AS "_cursor" FROM (SELECT * FROM "product"' +
         ' WHERE "stock" > $1::integer AND (("category" < $2::text OR "category" IS NULL)' +
         ' OR ("category" = $2::text AND ("price" > $3::numeric OR ("price" = $3::numeric AND "id" > $4::uuid))))' +
-        ' ORDER BY "category" DESC NULLS LAST, "price" ASC, "id" ASC LIMIT $5::integer OFFSET $6::integer',
+        ' ORDER BY "category" DESC NULLS LAST, "price" ASC, "id" ASC LIMIT $5::integer OFFSET $6::integer' +
+        ') AS page ORDER BY "category" DESC NULLS LAST, "price" ASC, "id" ASC',
     );
     expect(next.values).toEqual([0, 'tools', '9.99', '0190b2c4-1f6e-7a3b-9c1d-2e3f4a5b6c7d', 100, 0]);
 
@@ -132,7 +135,9 @@ describe('list statements', () => {
     ).toContain('WHERE ("stock", "name", "id") > ($1::integer, $2::text, $3::uuid) ORDER BY');
     // The primary key already makes the order total: it is not appended again.
     const byId = buildListStatement(model(), { order: 'id.desc' });
-    expect(byId.text).toContain('ORDER BY "id" DESC LIMIT');
+    expect(byId.text).toContain(
+      'ORDER BY "id" DESC LIMIT $1::integer OFFSET $2::integer) AS page ORDER BY "id" DESC',
+    );
     expect(
       buildListStatement(model(), {
         order: 'id.desc',
