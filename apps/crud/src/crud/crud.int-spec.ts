@@ -612,6 +612,32 @@ describe('crud app /crud/:entity (real PostgreSQL)', () => {
     });
   });
 
+  describe('CHECK constraints', () => {
+    it('the tables refuse what the definitions forbid, even from a write that bypasses the app', async () => {
+      const { rows } = await sql.query<{ conname: string }>(
+        `select conname from pg_constraint where conrelid = 'gadget'::regclass and contype = 'c' order by 1`,
+      );
+      // count: min 0 and colour's values; sku's pattern is the app's alone (ECMAScript, not POSIX).
+      expect(rows.map((r) => r.conname.replace(/_[0-9a-f]{8}$/, ''))).toEqual([
+        'gadget_colour_enum',
+        'gadget_count_min',
+      ]);
+      const before = await count('product');
+      for (const statement of [
+        `insert into gadget (sku, count) values ('CHK-1', -1)`,
+        `insert into gadget (sku, colour) values ('CHK-2', 'purple')`,
+        `insert into product (name, price) values ('', 1)`,
+        `insert into product (name, price) values ('${'x'.repeat(201)}', 1)`,
+        `update product set price = -1`,
+        `update product set stock = -1`,
+      ]) {
+        await expect(sql.query(statement)).rejects.toMatchObject({ code: '23514' });
+      }
+      expect(await count('product')).toBe(before);
+      expect((await sql.query(`select 1 from product where price < 0 or stock < 0`)).rowCount).toBe(0);
+    });
+  });
+
   describe('cursor paging', () => {
     const ROWS = 300;
 
