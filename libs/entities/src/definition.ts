@@ -11,7 +11,7 @@ const identifier = z
 /** Columns every entity table has; a field may not take these names. */
 export const SYSTEM_COLUMNS = ['version', 'created_at', 'updated_at'] as const;
 /** Query-string words of the list API; a field named like one could not be filtered. */
-export const RESERVED_QUERY_WORDS = ['order', 'limit', 'offset', 'select'] as const;
+export const RESERVED_QUERY_WORDS = ['order', 'limit', 'offset', 'select', 'cursor'] as const;
 
 const common = {
   description: z.string().optional(),
@@ -19,13 +19,28 @@ const common = {
   unique: z.boolean().optional().describe('a unique index; a duplicate write answers 409 naming the field'),
 };
 
+const BOUND = 'inclusive; also a CHECK constraint in the database';
+
 const textField = z
   .object({
     type: z.literal('text'),
     ...common,
-    minLength: z.int().min(0).optional(),
-    maxLength: z.int().min(1).optional(),
-    pattern: z.string().optional().describe('an ECMAScript regular expression the whole value must match'),
+    minLength: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('in characters (code points); also a CHECK constraint in the database'),
+    maxLength: z
+      .int()
+      .min(1)
+      .optional()
+      .describe('in characters (code points); also a CHECK constraint in the database'),
+    pattern: z
+      .string()
+      .optional()
+      .describe(
+        'an ECMAScript regular expression the whole value must match; checked by the API only (PostgreSQL regular expressions are not ECMAScript)',
+      ),
     default: z.string().optional(),
   })
   .strict();
@@ -34,8 +49,8 @@ const integerField = z
   .object({
     type: z.literal('integer'),
     ...common,
-    min: z.int().optional(),
-    max: z.int().optional(),
+    min: z.int().optional().describe(BOUND),
+    max: z.int().optional().describe(BOUND),
     default: z.int().optional(),
   })
   .strict();
@@ -44,8 +59,8 @@ const bigintField = z
   .object({
     type: z.literal('bigint'),
     ...common,
-    min: z.int().optional(),
-    max: z.int().optional(),
+    min: z.int().optional().describe(BOUND),
+    max: z.int().optional().describe(BOUND),
     default: z.int().optional(),
   })
   .strict();
@@ -56,8 +71,8 @@ const decimalField = z
     ...common,
     precision: z.int().min(1).max(1000).optional().describe('total digits; numeric(precision, scale)'),
     scale: z.int().min(0).max(1000).optional().describe('digits after the point'),
-    min: z.number().optional(),
-    max: z.number().optional(),
+    min: z.number().optional().describe(BOUND),
+    max: z.number().optional().describe(BOUND),
     default: z.number().optional(),
   })
   .strict();
@@ -90,7 +105,10 @@ const enumField = z
   .object({
     type: z.literal('enum'),
     ...common,
-    values: z.array(z.string().min(1)).min(1).describe('the allowed values'),
+    values: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('the allowed values; also a CHECK constraint in the database'),
     default: z.string().optional(),
   })
   .strict();

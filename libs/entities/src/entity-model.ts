@@ -35,6 +35,34 @@ export interface IndexModel {
   unique: boolean;
 }
 
+/** The rules of a field the database enforces too, each a named CHECK constraint. */
+export const CHECK_RULES = ['min', 'max', 'min_length', 'max_length', 'enum'] as const;
+export type CheckRule = (typeof CHECK_RULES)[number];
+
+/**
+ * One CHECK constraint derived from a field's rule. The name ends in a hash of the expression, so
+ * a changed bound is a new name: schema sync adds what is missing and drops managed names
+ * (`isManagedCheck`) the definition no longer has, without parsing PostgreSQL's deparsed SQL.
+ */
+export interface CheckModel {
+  name: string;
+  column: string;
+  rule: CheckRule;
+  /** SQL boolean expression over the column, built from the definition only. */
+  expression: string;
+  /** The rule as the definition spells it: `min: 0`. */
+  source: string;
+  /** What a value breaking it is told, the same words as the app's validation. */
+  message: string;
+}
+
+const MANAGED_CHECK = new RegExp(`_(${CHECK_RULES.join('|')})_[0-9a-f]{8}$`);
+
+/** Whether a constraint name is one that schema sync derives from a definition (and may drop). */
+export function isManagedCheck(name: string): boolean {
+  return MANAGED_CHECK.test(name);
+}
+
 export interface QueryParameterModel {
   name: string;
   definition: QueryParameterDefinition;
@@ -69,6 +97,7 @@ export interface EntityModel {
   /** Every column, primary key first, system columns last. */
   columns: ColumnModel[];
   indexes: IndexModel[];
+  checks: CheckModel[];
   queries: Map<string, NamedQueryModel>;
 }
 
@@ -81,8 +110,8 @@ const SQL_TYPES: Record<Exclude<FieldType, 'decimal'>, string> = {
   timestamp: 'timestamp with time zone',
   date: 'date',
   jsonb: 'jsonb',
-  // Text plus validation rather than a PostgreSQL enum type: adding a value is then a definition
-  // change only, with no ALTER TYPE to coordinate between replicas.
+  // Text plus a CHECK (and the app's validation) rather than a PostgreSQL enum type: changing the
+  // values is then a constraint schema sync replaces, with no ALTER TYPE to coordinate.
   enum: 'text',
 };
 
@@ -129,10 +158,66 @@ function indexName(table: string, columns: string[], unique: boolean): string {
   return name.length <= MAX_IDENTIFIER ? name : `${name.slice(0, MAX_IDENTIFIER - 9)}_${shortHash(name)}`;
 }
 
-function shortHash(text: string): string {
+/** Eight hex digits of FNV-1a: a stable short fingerprint of `text` (names, cursors). */
+export function shortHash(text: string): string {
   let hash = 2166136261;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
   return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+function checkName(table: string, column: string, rule: CheckRule, expression: string): string {
+  const suffix = `_${rule}_${shortHash(expression)}`;
+  return `${`${table}_${column}`.slice(0, MAX_IDENTIFIER - suffix.length)}${suffix}`;
+}
+
+/**
+ * The CHECK constraints of a field: min/max, minLength/maxLength (in code points, as
+ * `char_length` and JSON Schema count) and enum values. Not `pattern`: PostgreSQL's regular
+ * expressions are POSIX AREs, not ECMAScript (`\b`, `\w`, `\d`, `.`, `\p{…}` differ), and a
+ * constraint that disagrees with the app would refuse values the API accepted.
+ */
+function fieldChecks(table: string, name: string, field: FieldDefinition): CheckModel[] {
+  const ident = quoteIdent(name);
+  const checks: Omit<CheckModel, 'name'>[] = [];
+  const add = (rule: CheckRule, expression: string, source: string, message: string) =>
+    checks.push({ column: name, rule, expression, source, message });
+  switch (field.type) {
+    case 'integer':
+    case 'bigint':
+    case 'decimal':
+      if (field.min !== undefined)
+        add('min', `${ident} >= ${field.min}`, `min: ${field.min}`, `must be >= ${field.min}`);
+      if (field.max !== undefined)
+        add('max', `${ident} <= ${field.max}`, `max: ${field.max}`, `must be <= ${field.max}`);
+      break;
+    case 'text':
+      if (field.minLength !== undefined && field.minLength > 0)
+        add(
+          'min_length',
+          `char_length(${ident}) >= ${field.minLength}`,
+          `minLength: ${field.minLength}`,
+          `must be at least ${field.minLength} characters`,
+        );
+      if (field.maxLength !== undefined)
+        add(
+          'max_length',
+          `char_length(${ident}) <= ${field.maxLength}`,
+          `maxLength: ${field.maxLength}`,
+          `must be at most ${field.maxLength} characters`,
+        );
+      break;
+    case 'enum':
+      add(
+        'enum',
+        `${ident} IN (${field.values.map(quoteLiteral).join(', ')})`,
+        `values: [${field.values.join(', ')}]`,
+        `must be one of ${field.values.join(', ')}`,
+      );
+      break;
+    default:
+      break;
+  }
+  return checks.map((check) => ({ ...check, name: checkName(table, name, check.rule, check.expression) }));
 }
 
 /** Builds the model of one validated definition. */
@@ -196,6 +281,8 @@ export function compileEntity(definition: EntityDefinition, file: string): Entit
     });
   }
 
+  const checks = [...fields].flatMap(([name, field]) => fieldChecks(table, name, field));
+
   const queries = new Map<string, NamedQueryModel>();
   for (const [name, query] of Object.entries(definition.queries ?? {})) {
     queries.set(name, compileQuery(name, query));
@@ -211,6 +298,7 @@ export function compileEntity(definition: EntityDefinition, file: string): Entit
     fields,
     columns,
     indexes,
+    checks,
     queries,
   };
 }
@@ -320,13 +408,17 @@ function buildValueSchema(
   const c: Constraints = constrained ? f : {};
   switch (field.type) {
     case 'text': {
-      let schema = z.string();
-      if (c.minLength !== undefined)
-        schema = schema.min(c.minLength, `must be at least ${c.minLength} characters`);
-      if (c.maxLength !== undefined)
-        schema = schema.max(c.maxLength, `must be at most ${c.maxLength} characters`);
+      let text = z.string();
       if (c.pattern !== undefined)
-        schema = schema.regex(new RegExp(`^(?:${c.pattern})$`, 'u'), `must match ${c.pattern}`);
+        text = text.regex(new RegExp(`^(?:${c.pattern})$`, 'u'), `must match ${c.pattern}`);
+      let schema: z.ZodType<string> = text;
+      // Code points, not UTF-16 units: what JSON Schema and PostgreSQL's char_length count, so an
+      // emoji is one character here, in the OpenAPI document and in the CHECK constraint alike.
+      const { minLength, maxLength } = c;
+      if (minLength !== undefined)
+        schema = schema.refine((v) => codePoints(v) >= minLength, `must be at least ${minLength} characters`);
+      if (maxLength !== undefined)
+        schema = schema.refine((v) => codePoints(v) <= maxLength, `must be at most ${maxLength} characters`);
       return schema;
     }
     case 'integer': {
@@ -358,6 +450,21 @@ function buildValueSchema(
         ? z.enum(f.values as [string, ...string[]], `must be one of ${f.values.join(', ')}`)
         : z.string();
   }
+}
+
+function codePoints(text: string): number {
+  let surrogatePairs = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        surrogatePairs++;
+        i++;
+      }
+    }
+  }
+  return text.length - surrogatePairs;
 }
 
 interface Constraints {

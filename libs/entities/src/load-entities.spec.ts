@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EntityDefinitionError, loadEntities, parseEntity } from './load-entities';
+import { isManagedCheck } from './entity-model';
 import { entityDefinitionJsonSchemaText } from './json-schema';
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -31,6 +32,46 @@ describe('entity definitions', () => {
     ]);
     expect(product.queries.get('by_category')?.text).toContain('where category = ($1::text)');
     expect(catalog.get('hello').fields.get('world')).toEqual({ type: 'text' });
+  });
+
+  it('derives a named CHECK per min/max, length and enum rule (not pattern); a changed rule is a new name', () => {
+    const product = loadEntities(path.join(repoRoot, 'entities')).get('product');
+    expect(product.checks.map((c) => [c.name.replace(/[0-9a-f]{8}$/, '#'), c.expression, c.message])).toEqual(
+      [
+        ['product_name_min_length_#', 'char_length("name") >= 1', 'must be at least 1 characters'],
+        ['product_name_max_length_#', 'char_length("name") <= 200', 'must be at most 200 characters'],
+        ['product_price_min_#', '"price" >= 0', 'must be >= 0'],
+        ['product_category_max_length_#', 'char_length("category") <= 100', 'must be at most 100 characters'],
+        ['product_stock_min_#', '"stock" >= 0', 'must be >= 0'],
+      ],
+    );
+    expect(product.checks.every((c) => isManagedCheck(c.name))).toBe(true);
+    expect(isManagedCheck('product_price_check')).toBe(false);
+
+    const model = (yaml: string) => {
+      const result = parseEntity(yaml, 'entities/a_rather_long_entity_name_for_a_table_of_things.yaml');
+      if (!('model' in result)) throw new Error(JSON.stringify(result.problems));
+      return result.model;
+    };
+    const entity = (max: number, values: string) =>
+      model(`name: a_rather_long_entity_name_for_a_table_of_things
+fields:
+  an_equally_long_field_name_for_the_level_of_it: { type: integer, max: ${max} }
+  kind: { type: enum, values: [${values}] }
+  code: { type: text, pattern: '[A-Z]+' }
+`).checks.map((c) => c.name);
+    const [level, kind] = entity(10, "a, 'b'");
+    expect(level).toHaveLength(63);
+    expect(level).toMatch(/^a_rather_long_entity_name_for_a_table_of_things_an_max_[0-9a-f]{8}$/);
+    expect(entity(10, "a, 'b'")).toEqual([level, kind]);
+    expect(entity(11, "a, 'b'")[0]).not.toBe(level);
+    expect(entity(10, "a, 'b', c")[1]).not.toBe(kind);
+    expect(
+      model(`name: a_rather_long_entity_name_for_a_table_of_things
+fields:
+  kind: { type: enum, values: [a, "it's"] }
+`).checks[0].expression,
+    ).toBe(`"kind" IN ('a', 'it''s')`);
   });
 
   it('reports a wrong type with the file and the path', () => {

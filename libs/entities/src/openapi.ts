@@ -170,7 +170,19 @@ function listParameters(model: EntityModel, limits: ListLimits): unknown[] {
       description: `rows (default ${limits.defaultLimit}, capped at ${limits.maxLimit})`,
       schema: { type: 'integer', minimum: 0 },
     },
-    { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+    {
+      name: 'offset',
+      in: 'query',
+      description: 'rows to skip; not with cursor',
+      schema: { type: 'integer', minimum: 0 },
+    },
+    {
+      name: 'cursor',
+      in: 'query',
+      description:
+        'continue after the last row of the previous page: take the whole URL from the `Link: <…>; rel="next"` header of a full page. Opaque; only valid with the same order; not with offset',
+      schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+    },
   ];
 }
 
@@ -199,8 +211,19 @@ export function entitiesOpenApi(
         summary: `List ${model.name} rows`,
         parameters: listParameters(model, limits),
         responses: {
-          '200': { description: 'rows', content: json({ type: 'array', items: ref(name) }) },
-          '400': errorResponse('a bad filter, order, select or limit'),
+          '200': {
+            description: 'rows',
+            headers: {
+              Link: {
+                description:
+                  `on a full page (as many rows as the limit): \`<${basePath}/${model.name}?…&cursor=…>; rel="next"\` ` +
+                  '(RFC 8288), the same query continuing after its last row; absent on the last page',
+                schema: { type: 'string' },
+              },
+            },
+            content: json({ type: 'array', items: ref(name) }),
+          },
+          '400': errorResponse('a bad filter, order, select, limit, offset or cursor'),
         },
       },
       post: {

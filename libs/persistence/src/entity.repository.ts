@@ -1,14 +1,19 @@
 import { v7 as uuidv7 } from 'uuid';
 import {
+  CURSOR_COLUMN,
+  CursorKeys,
   DEFAULT_LIST_LIMITS,
   EntityCatalog,
   EntityError,
   EntityModel,
   ListLimits,
+  MALFORMED_CURSOR,
   QueryInput,
   SqlValue,
   WriteValues,
   buildListStatement,
+  encodeCursor,
+  isManagedCheck,
   parseId,
   parseQueryParameters,
   quoteIdent,
@@ -23,6 +28,15 @@ export interface WriteOptions {
   /** Only if the row is still at this version (from `If-Match`); else EntityError('stale'). */
   ifMatch?: number;
 }
+
+/** One page of a list: its rows and, when the page is full, the `cursor` of the page after it. */
+export interface EntityPage {
+  rows: Record<string, unknown>[];
+  nextCursor?: string;
+}
+
+// A cursor value PostgreSQL cannot read back as its column's type: it was not one we made.
+const BAD_TEXT_REPRESENTATION = new Set(['22P02', '22007', '22008', '22003', '22023']);
 
 /** Named queries may not hold a read transaction open for longer than this. */
 const QUERY_TIMEOUT_MS = 5000;
@@ -134,11 +148,29 @@ export class EntityRepository {
     return rows[0];
   }
 
-  /** `GET /crud/:entity?…`: filters, order, select, limit, offset (see buildListStatement). */
-  async list(db: Queryable, entity: string, query: QueryInput): Promise<Record<string, unknown>[]> {
+  /**
+   * `GET /crud/:entity?…`: filters, order, select, limit, offset or cursor (see buildListStatement).
+   * A full page has a next-page cursor; a shorter one is the last.
+   */
+  async list(db: Queryable, entity: string, query: QueryInput): Promise<EntityPage> {
     const statement = buildListStatement(this.catalog.get(entity), query, this.limits);
-    const { rows } = await db.query(statement.text, statement.values);
-    return rows;
+    let rows: Record<string, unknown>[];
+    try {
+      ({ rows } = await db.query(statement.text, statement.values));
+    } catch (error) {
+      if (statement.afterCursor && BAD_TEXT_REPRESENTATION.has(sqlState(error) ?? '')) {
+        throw EntityError.invalid([{ field: 'cursor', message: MALFORMED_CURSOR }], 'query');
+      }
+      throw error;
+    }
+    let last: CursorKeys | undefined;
+    for (const row of rows) {
+      last = row[CURSOR_COLUMN] as CursorKeys;
+      // The alias is the last column, and deleting an object's last property keeps it fast.
+      delete row[CURSOR_COLUMN];
+    }
+    if (last === undefined || rows.length < statement.limit) return { rows };
+    return { rows, nextCursor: encodeCursor(statement, last) };
   }
 
   /** Runs a named query of the definition in a read-only transaction, at most `limit` rows. */
@@ -212,6 +244,16 @@ export class EntityRepository {
   }
 }
 
+/** The field of a managed CHECK named `<table>_<field>_<rule>_<hash>` by another version of the definition. */
+function fieldOfCheck(model: EntityModel, constraint: string): string | undefined {
+  let found: string | undefined;
+  for (const field of model.fields.keys()) {
+    if (constraint.startsWith(`${model.table}_${field}_`) && field.length > (found?.length ?? -1))
+      found = field;
+  }
+  return found;
+}
+
 /** Maps a PostgreSQL error of a write to the EntityError the caller can act on; others pass through. */
 export function translateWriteError(model: EntityModel, error: unknown): unknown {
   const state = sqlState(error);
@@ -227,6 +269,20 @@ export function translateWriteError(model: EntityModel, error: unknown): unknown
   }
   if (state === '23502' && detail.column) {
     return EntityError.invalid([{ field: detail.column, message: 'is required' }], 'body');
+  }
+  if (state === '23514') {
+    // A CHECK from the definition (schema sync): the same words as the app's validation, which a
+    // write from an older replica or a definition change can get past.
+    const check = model.checks.find((c) => c.name === detail.constraint);
+    if (check) return EntityError.invalid([{ field: check.column, message: check.message }], 'body');
+    const field =
+      detail.constraint && isManagedCheck(detail.constraint) && fieldOfCheck(model, detail.constraint);
+    if (field) {
+      return EntityError.invalid(
+        [{ field, message: `breaks the database's rule ${detail.constraint} (the definition changed?)` }],
+        'body',
+      );
+    }
   }
   if (state === '22003' || state === '22P02' || state === '23514' || state === '22001') {
     return EntityError.invalid(

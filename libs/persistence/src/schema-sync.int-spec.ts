@@ -1,7 +1,7 @@
 import { EntityCatalog, EntityError, EntityModel, parseEntity } from '@choreo/entities';
 import { PostgresServer, startPostgres } from '@choreo/testing';
 import { Database } from './database';
-import { EntityRepository } from './entity.repository';
+import { EntityRepository, translateWriteError } from './entity.repository';
 import { SchemaSyncError, syncEntitySchema } from './schema-sync';
 
 function entity(yaml: string, file = 'entities/item.yaml'): EntityModel {
@@ -161,6 +161,171 @@ fields:
     );
     expect(updated).toMatchObject({ qty: 5, version: 2 });
     expect(await repository.findById(db, 'item', String(row.id))).toMatchObject({ qty: 5, version: 2 });
+  });
+
+  describe('CHECK constraints from the field rules', () => {
+    let checked: Database;
+
+    const GAUGE = (rules: { levelMax: number; modes: string; labelMax?: string; extra?: string }) => `
+name: gauge
+fields:
+  label: { type: text, minLength: 2${rules.labelMax ?? ', maxLength: 5'} }
+  level: { type: integer, min: 0, max: ${rules.levelMax} }
+  big: { type: bigint, min: -5 }
+  ratio: { type: decimal, precision: 6, scale: 3, min: 0.5, max: 99.5 }
+  mode: { type: enum, values: [${rules.modes}] }
+  code: { type: text, pattern: '[A-Z]+' }
+${rules.extra ?? ''}`;
+    const catalogOf = (yaml: string) => new EntityCatalog([entity(yaml, 'entities/gauge.yaml')]);
+    const V1 = GAUGE({ levelMax: 10, modes: 'on, off' });
+
+    beforeAll(async () => {
+      checked = new Database({ url: await pg.createDatabase('checks'), poolMax: 2 });
+    });
+    afterAll(async () => {
+      await checked?.close();
+    });
+
+    const constraints = async () =>
+      (
+        await checked.query<{ name: string; def: string }>(
+          `select conname as name, pg_get_constraintdef(oid) as def from pg_constraint
+            where conrelid = 'gauge'::regclass and contype = 'c' order by conname`,
+        )
+      ).rows;
+    const rules = async () => (await constraints()).map((c) => c.name.replace(/_[0-9a-f]{8}$/, '_<hash>'));
+
+    it('creates one named CHECK per rule (none for pattern); a raw INSERT that breaks one fails', async () => {
+      await syncEntitySchema(checked, catalogOf(V1));
+      expect(await rules()).toEqual([
+        'gauge_big_min_<hash>',
+        'gauge_label_max_length_<hash>',
+        'gauge_label_min_length_<hash>',
+        'gauge_level_max_<hash>',
+        'gauge_level_min_<hash>',
+        'gauge_mode_enum_<hash>',
+        'gauge_ratio_max_<hash>',
+        'gauge_ratio_min_<hash>',
+      ]);
+      const breaking: [string, unknown][] = [
+        ['label', 'x'],
+        ['label', 'toolong'],
+        ['level', -1],
+        ['level', 11],
+        ['big', -6],
+        ['ratio', '0.499'],
+        ['ratio', '99.501'],
+        ['mode', 'dim'],
+      ];
+      for (const [column, value] of breaking) {
+        await expect(
+          checked.query(`insert into gauge (${column}) values ($1)`, [value]),
+        ).rejects.toMatchObject({ code: '23514', table: 'gauge' });
+      }
+      // At the bounds, NULLs, five emoji (five characters, ten UTF-16 units) and an unchecked pattern.
+      await checked.query(
+        `insert into gauge (label, level, big, ratio, mode, code) values ('😀😀😀😀😀', 10, -5, 0.5, 'off', 'lower')`,
+      );
+      await checked.query(`insert into gauge (level) values (null)`);
+      expect(await syncEntitySchema(checked, catalogOf(V1))).toEqual([]);
+    });
+
+    it('maps a CHECK violation reaching the repository to invalid, naming the field', async () => {
+      const repository = new EntityRepository(catalogOf(V1));
+      // The app agrees with the constraint on code points: five emoji are five characters.
+      await expect(repository.insert(checked, 'gauge', { label: '😀😀😀😀😀' })).resolves.toMatchObject({
+        label: '😀😀😀😀😀',
+      });
+      // A replica still on an older, looser definition gets past the app's validation, not the table's.
+      const older = new EntityRepository(catalogOf(GAUGE({ levelMax: 100, modes: 'on, off, dim' })));
+      await expect(older.insert(checked, 'gauge', { level: 50 })).rejects.toMatchObject({
+        code: 'invalid',
+        problems: [
+          { field: 'level', message: expect.stringMatching(/^breaks the database's rule gauge_level_max_/) },
+        ],
+      });
+      await expect(older.insert(checked, 'gauge', { mode: 'dim' })).rejects.toMatchObject({
+        code: 'invalid',
+        problems: [{ field: 'mode', message: expect.stringMatching(/gauge_mode_enum_/) }],
+      });
+      // Same definition as the table, with its own validation bypassed: the constraint's own words.
+      const sameDefinition = catalogOf(V1).get('gauge');
+      const error = await checked.query(`update gauge set ratio = 100`).catch((e: unknown) => e);
+      expect(translateWriteError(sameDefinition, error)).toMatchObject({
+        code: 'invalid',
+        problems: [{ field: 'ratio', message: 'must be <= 99.5' }],
+      });
+    });
+
+    it('replaces a changed rule, drops a removed one, and leaves hand-made checks alone', async () => {
+      await checked.query(`alter table gauge add constraint gauge_by_hand check (big is distinct from 13)`);
+      const before = await constraints();
+      const V2 = GAUGE({ levelMax: 20, modes: 'on, off, auto', labelMax: '' });
+      const statements = await syncEntitySchema(checked, catalogOf(V2));
+      const named = (name: string) => before.find((c) => c.name.startsWith(name))!.name;
+      expect(statements).toEqual([
+        `ALTER TABLE "gauge" DROP CONSTRAINT "${named('gauge_label_max_length_')}"`,
+        `ALTER TABLE "gauge" DROP CONSTRAINT "${named('gauge_level_max_')}"`,
+        `ALTER TABLE "gauge" DROP CONSTRAINT "${named('gauge_mode_enum_')}"`,
+        expect.stringMatching(
+          /^ALTER TABLE "gauge" ADD CONSTRAINT "gauge_level_max_[0-9a-f]{8}" CHECK \("level" <= 20\)$/,
+        ),
+        expect.stringMatching(
+          /^ALTER TABLE "gauge" ADD CONSTRAINT "gauge_mode_enum_[0-9a-f]{8}" CHECK \("mode" IN \('on', 'off', 'auto'\)\)$/,
+        ),
+      ]);
+      expect(await rules()).toEqual([
+        'gauge_big_min_<hash>',
+        'gauge_by_hand',
+        'gauge_label_min_length_<hash>',
+        'gauge_level_max_<hash>',
+        'gauge_level_min_<hash>',
+        'gauge_mode_enum_<hash>',
+        'gauge_ratio_max_<hash>',
+        'gauge_ratio_min_<hash>',
+      ]);
+      await checked.query(`insert into gauge (level, mode, label) values (15, 'auto', 'longer than five')`);
+      expect(await syncEntitySchema(checked, catalogOf(V2))).toEqual([]);
+    });
+
+    it('refuses a tightened rule that rows break, saying how many and what to do, and changes nothing', async () => {
+      await checked.query(`insert into gauge (level) values (18), (12)`);
+      const before = await constraints();
+      const gaugeColumns = async () =>
+        (
+          await checked.query(
+            `select attname from pg_attribute where attrelid = 'gauge'::regclass and attnum > 0`,
+          )
+        ).rows;
+      const columnsBefore = await gaugeColumns();
+      const V3 = GAUGE({
+        levelMax: 12,
+        modes: 'on, off',
+        labelMax: '',
+        extra: 'indexes:\n  - fields: [level]\n',
+      }).replace('code: {', 'note: { type: text }\n  code: {');
+      let error: unknown;
+      try {
+        await syncEntitySchema(checked, catalogOf(V3));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(SchemaSyncError);
+      expect((error as SchemaSyncError).refusals).toEqual([
+        'gauge.level: 2 rows break max: 12 (must be <= 12) of entities/gauge.yaml: fix or delete them ' +
+          '(SELECT * FROM "gauge" WHERE NOT ("level" <= 12)), or relax the rule',
+        `gauge.mode: 1 row breaks values: [on, off] (must be one of on, off) of entities/gauge.yaml: fix or delete it ` +
+          `(SELECT * FROM "gauge" WHERE NOT ("mode" IN ('on', 'off'))), or relax the rule`,
+      ]);
+      expect((error as Error).message).toMatch(/nothing was changed/);
+      // Not even the harmless new column and index, nor the drop of the looser rules.
+      expect(await constraints()).toEqual(before);
+      expect(await gaugeColumns()).toEqual(columnsBefore);
+      const { rows } = await checked.query(
+        `select 1 from pg_indexes where tablename = 'gauge' and indexname = 'gauge_level_idx'`,
+      );
+      expect(rows).toEqual([]);
+    });
   });
 
   describe('CDC publication', () => {

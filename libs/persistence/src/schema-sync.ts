@@ -1,5 +1,13 @@
 import { PoolClient } from 'pg';
-import { ColumnModel, EntityCatalog, EntityModel, IndexModel, quoteIdent } from '@choreo/entities';
+import {
+  CheckModel,
+  ColumnModel,
+  EntityCatalog,
+  EntityModel,
+  IndexModel,
+  isManagedCheck,
+  quoteIdent,
+} from '@choreo/entities';
 import { Database } from './database';
 import { SCHEMA_LOCK } from './migrations';
 
@@ -7,6 +15,8 @@ import { SCHEMA_LOCK } from './migrations';
 export interface TableState {
   columns: { name: string; type: string; notNull: boolean }[];
   indexes: string[];
+  /** Names of the table's CHECK constraints (managed ones and any made by hand). */
+  checks: string[];
   replicaIdentityFull: boolean;
   hasRows: boolean;
 }
@@ -15,6 +25,8 @@ export interface TableState {
 export interface SchemaPlan {
   statements: string[];
   refusals: string[];
+  /** The statements among `statements` that add a CHECK to an existing table, whose rows may break it. */
+  newChecks: Map<string, CheckModel>;
 }
 
 /** Schema sync found changes it will not make by itself; each refusal says what to do instead. */
@@ -39,12 +51,17 @@ function indexSql(index: IndexModel, table: string): string {
   return `CREATE ${unique}INDEX IF NOT EXISTS ${quoteIdent(index.name)} ON ${quoteIdent(table)} USING ${index.method} (${index.columns.map(quoteIdent).join(', ')})`;
 }
 
-/** The DDL of a new entity table: columns, primary key, indexes, full replica identity for CDC. */
+function checkSql(check: CheckModel): string {
+  return `CONSTRAINT ${quoteIdent(check.name)} CHECK (${check.expression})`;
+}
+
+/** The DDL of a new entity table: columns, primary key, checks, indexes, full replica identity for CDC. */
 export function createTableSql(model: EntityModel): string[] {
   const table = quoteIdent(model.table);
   const columns = model.columns.map((c) => `  ${columnSql(c, model)}`);
   columns.push(
     `  CONSTRAINT ${quoteIdent(`${model.table}_pkey`)} PRIMARY KEY (${quoteIdent(model.primaryKey.name)})`,
+    ...model.checks.map((check) => `  ${checkSql(check)}`),
   );
   return [
     `CREATE TABLE ${table} (\n${columns.join(',\n')}\n)`,
@@ -57,10 +74,12 @@ export function createTableSql(model: EntityModel): string[] {
 /**
  * Compares a definition with what the database has (`state`, undefined for a missing table) and
  * plans only additive changes: new table, new columns, new indexes, dropping NOT NULL, replica
- * identity. Anything that could lose data or fail on existing rows is refused with a remedy.
+ * identity, and the CHECK constraints of the fields' rules (a changed rule replaces its constraint).
+ * Anything that could lose data or fail on existing rows is refused with a remedy; whether existing
+ * rows break a new CHECK is only known when it is added (`newChecks`, see syncEntitySchema).
  */
 export function planEntitySchema(model: EntityModel, state: TableState | undefined): SchemaPlan {
-  if (!state) return { statements: createTableSql(model), refusals: [] };
+  if (!state) return { statements: createTableSql(model), refusals: [], newChecks: new Map() };
   const table = quoteIdent(model.table);
   const statements: string[] = [];
   const refusals: string[] = [];
@@ -112,8 +131,21 @@ export function planEntitySchema(model: EntityModel, state: TableState | undefin
   for (const index of model.indexes) {
     if (!state.indexes.includes(index.name)) statements.push(indexSql(index, model.table));
   }
+  // Drops before adds: a changed bound is a new name, and the old constraint must not outlive it.
+  const wanted = new Set(model.checks.map((check) => check.name));
+  for (const name of state.checks) {
+    if (isManagedCheck(name) && !wanted.has(name))
+      statements.push(`ALTER TABLE ${table} DROP CONSTRAINT ${quoteIdent(name)}`);
+  }
+  const newChecks = new Map<string, CheckModel>();
+  for (const check of model.checks) {
+    if (state.checks.includes(check.name)) continue;
+    const statement = `ALTER TABLE ${table} ADD ${checkSql(check)}`;
+    statements.push(statement);
+    newChecks.set(statement, check);
+  }
   if (!state.replicaIdentityFull) statements.push(`ALTER TABLE ${table} REPLICA IDENTITY FULL`);
-  return { statements, refusals };
+  return { statements, refusals, newChecks };
 }
 
 /** Reads the state of `table` in the current schema; undefined when it does not exist. */
@@ -134,12 +166,17 @@ export async function readTableState(client: PoolClient, table: string): Promise
     `SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1`,
     [oid],
   );
+  const { rows: checks } = await client.query<{ name: string }>(
+    `SELECT conname AS name FROM pg_constraint WHERE conrelid = $1 AND contype = 'c' ORDER BY conname`,
+    [oid],
+  );
   const { rows: nonEmpty } = await client.query<{ has: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(table)}) AS has`,
   );
   return {
     columns: columns.map((c) => ({ name: c.name, type: c.type, notNull: c.notnull })),
     indexes: indexes.map((i) => i.name),
+    checks: checks.map((c) => c.name),
     replicaIdentityFull: identity === 'f',
     hasRows: nonEmpty[0].has,
   };
@@ -155,6 +192,36 @@ export interface SchemaSyncOptions {
 }
 
 const DUPLICATE_OBJECT = '42710';
+const CHECK_VIOLATION = '23514';
+
+/**
+ * Runs `statement`, which adds `check` to a table that may have rows breaking it. Inside a
+ * savepoint, so a violation leaves the transaction usable: it is counted and returned as a refusal
+ * (the caller rolls everything back), and every other new check still gets tried and reported.
+ */
+async function addCheck(
+  client: PoolClient,
+  model: EntityModel,
+  check: CheckModel,
+  statement: string,
+): Promise<string | undefined> {
+  await client.query('SAVEPOINT add_check');
+  try {
+    await client.query(statement);
+    await client.query('RELEASE SAVEPOINT add_check');
+    return undefined;
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT add_check');
+    if ((error as { code?: string }).code !== CHECK_VIOLATION) throw error;
+  }
+  const breaking = `SELECT * FROM ${quoteIdent(model.table)} WHERE NOT (${check.expression})`;
+  const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${breaking}) AS r`);
+  const n = rows[0].n;
+  return (
+    `${model.table}.${check.column}: ${n} row${n === 1 ? '' : 's'} break${n === 1 ? 's' : ''} ${check.source} ` +
+    `(${check.message}) of ${model.file}: fix or delete ${n === 1 ? 'it' : 'them'} (${breaking}), or relax the rule`
+  );
+}
 
 /**
  * Adds `tables` to `publication` (creating it if missing) inside the caller's transaction. A
@@ -195,7 +262,7 @@ async function publishTables(client: PoolClient, publication: string, tables: st
  * Brings every entity table to its definition, all in one transaction under the schema advisory
  * lock (replicas starting together take turns; the second finds nothing to do), and publishes the
  * tables for CDC in that same transaction. Throws SchemaSyncError, changing nothing, if any change
- * would be destructive. Returns the statements run.
+ * would be destructive or existing rows break a new CHECK. Returns the statements run.
  */
 export async function syncEntitySchema(
   db: Database,
@@ -203,15 +270,29 @@ export async function syncEntitySchema(
   options: SchemaSyncOptions = {},
 ): Promise<string[]> {
   return db.withAdvisoryLock(SCHEMA_LOCK, async (client) => {
+    const models = catalog.all();
     const plans = [];
-    for (const model of catalog.all())
+    for (const model of models)
       plans.push(planEntitySchema(model, await readTableState(client, model.table)));
     const refusals = plans.flatMap((p) => p.refusals);
     if (refusals.length > 0) throw new SchemaSyncError(refusals);
     const statements = plans.flatMap((p) => p.statements);
+    const newChecks = new Map<string, { model: EntityModel; check: CheckModel }>();
+    plans.forEach((plan, i) => {
+      for (const [statement, check] of plan.newChecks) newChecks.set(statement, { model: models[i], check });
+    });
     await client.query('BEGIN');
     try {
-      for (const statement of statements) await client.query(statement);
+      const broken: string[] = [];
+      for (const statement of statements) {
+        const guarded = newChecks.get(statement);
+        if (!guarded) await client.query(statement);
+        else {
+          const refusal = await addCheck(client, guarded.model, guarded.check, statement);
+          if (refusal) broken.push(refusal);
+        }
+      }
+      if (broken.length > 0) throw new SchemaSyncError(broken);
       if (options.publication) {
         const tables = catalog.all().map((model) => model.table);
         statements.push(...(await publishTables(client, options.publication, tables)));

@@ -13,7 +13,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { QueryInput } from '@choreo/entities';
+import { QueryInput, nextPageLink } from '@choreo/entities';
 import { BearerAuthGuard, JsonBodyGuard, etagOf, parseIfMatch } from '@choreo/http';
 import { EntityRow } from '@choreo/persistence';
 import { CrudService } from './crud.service';
@@ -45,8 +45,18 @@ export class CrudController {
   constructor(private readonly crud: CrudService) {}
 
   @Get(':entity')
-  list(@Param('entity') entity: string, @Req() request: FastifyRequest) {
-    return this.crud.list(entity, queryOf(request));
+  async list(
+    @Param('entity') entity: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const query = queryOf(request);
+    const page = await this.crud.list(entity, query);
+    // The body stays a plain array; the next page is a Link header (RFC 8288), as GitHub's API does.
+    if (page.nextCursor !== undefined) {
+      void reply.header('Link', nextPageLink(`/crud/${entity}`, query, page.nextCursor));
+    }
+    return page.rows;
   }
 
   @Get(':entity/queries/:name')

@@ -612,6 +612,138 @@ describe('crud app /crud/:entity (real PostgreSQL)', () => {
     });
   });
 
+  describe('CHECK constraints', () => {
+    it('the tables refuse what the definitions forbid, even from a write that bypasses the app', async () => {
+      const { rows } = await sql.query<{ conname: string }>(
+        `select conname from pg_constraint where conrelid = 'gadget'::regclass and contype = 'c' order by 1`,
+      );
+      // count: min 0 and colour's values; sku's pattern is the app's alone (ECMAScript, not POSIX).
+      expect(rows.map((r) => r.conname.replace(/_[0-9a-f]{8}$/, ''))).toEqual([
+        'gadget_colour_enum',
+        'gadget_count_min',
+      ]);
+      const before = await count('product');
+      for (const statement of [
+        `insert into gadget (sku, count) values ('CHK-1', -1)`,
+        `insert into gadget (sku, colour) values ('CHK-2', 'purple')`,
+        `insert into product (name, price) values ('', 1)`,
+        `insert into product (name, price) values ('${'x'.repeat(201)}', 1)`,
+        `update product set price = -1`,
+        `update product set stock = -1`,
+      ]) {
+        await expect(sql.query(statement)).rejects.toMatchObject({ code: '23514' });
+      }
+      expect(await count('product')).toBe(before);
+      expect((await sql.query(`select 1 from product where price < 0 or stock < 0`)).rowCount).toBe(0);
+    });
+  });
+
+  describe('cursor paging', () => {
+    const ROWS = 300;
+
+    beforeAll(async () => {
+      // Ties everywhere (7 prices, 3 stock levels, 5 categories), a quarter of the categories NULL,
+      // and created_at values that differ only in microseconds, which a JS Date cannot hold.
+      await sql.query(
+        `insert into product (name, price, category, stock, created_at)
+         select 'pg-' || lpad(i::text, 3, '0'), (i % 7) + 0.5,
+                case when i % 4 = 0 then null else 'c' || (i % 5) end, i % 3,
+                '2026-01-01T00:00:00Z'::timestamptz + (i % 50) * interval '1 microsecond'
+           from generate_series(1, $1::int) as i`,
+        [ROWS],
+      );
+    });
+
+    /** Follows the Link headers from `url` to the last page; the names in the order they came. */
+    const walk = async (url: string) => {
+      const names: string[] = [];
+      let next: string | undefined = url;
+      let pages = 0;
+      while (next !== undefined) {
+        const reply = await call('GET', next);
+        expect([next, reply.status]).toEqual([next, 200]);
+        const rows = reply.body as { name: string }[];
+        names.push(...rows.map((r) => r.name));
+        const link = reply.headers.get('link');
+        // limit=5 (the cap): a full page links the next one, a short one does not.
+        if (rows.length === 5) expect(link).toMatch(/^<\/crud\/product\?[^>]*cursor=[\w-]+>; rel="next"$/);
+        else expect(link).toBeNull();
+        next = link === null ? undefined : /^<([^>]+)>/.exec(link)![1];
+        if (++pages > ROWS) throw new Error(`no end after ${pages} pages`);
+      }
+      return names;
+    };
+
+    const ordered = async (orderBy: string) =>
+      (
+        await sql.query<{ name: string }>(
+          `select name from product where name like 'pg-%' order by ${orderBy}, id`,
+        )
+      ).rows.map((r) => r.name);
+
+    it.each([
+      ['category.asc,price.desc', 'category asc, price desc'],
+      ['category.desc.nullslast,stock', 'category desc nulls last, stock'],
+      ['category.asc.nullsfirst,created_at.desc', 'category asc nulls first, created_at desc'],
+      ['category.desc,price,stock.desc', 'category desc, price, stock desc'],
+      ['created_at', 'created_at'],
+      ['stock,price', 'stock, price'],
+      ['id.desc', 'id desc'],
+    ])('order=%s: every row exactly once, in the order of one unpaged read', async (order, orderBy) => {
+      const expected = await ordered(orderBy);
+      expect(expected).toHaveLength(ROWS);
+      const names = await walk(`/crud/product?name=like.pg-*&order=${order}&limit=5&select=name`);
+      expect(new Set(names).size).toBe(names.length);
+      expect(names).toEqual(expected);
+    });
+
+    it('continues an offset page by cursor, and a full last page links to an empty one', async () => {
+      const expected = await ordered('price, category');
+      const names = await walk('/crud/product?name=like.pg-*&order=price,category&limit=5&offset=10');
+      expect(names).toEqual(expected.slice(10));
+      // 300 rows in pages of 5: the last page is full, so its link answers [] and no Link.
+      expect((expected.length - 10) % 5).toBe(0);
+    });
+
+    it('answers 400 naming cursor for a malformed one, one made for another order, or one with offset', async () => {
+      const first = await call('GET', '/crud/product?name=like.pg-*&order=price&limit=2');
+      const cursor = /cursor=([\w-]+)>/.exec(first.headers.get('link') ?? '')![1];
+      expect((await call('GET', `/crud/product?order=price&limit=2&cursor=${cursor}`)).status).toBe(200);
+
+      const tamper = (key: number, value: string) => {
+        const payload = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { k: string[] };
+        payload.k[key] = value;
+        return Buffer.from(JSON.stringify(payload)).toString('base64url');
+      };
+      for (const [query, message] of [
+        [`order=price&cursor=${encodeURIComponent('!!')}`, /malformed/],
+        [`order=price&cursor=${Buffer.from('{"o":1}').toString('base64url')}`, /malformed/],
+        [`order=price&cursor=${tamper(0, 'cheap')}`, /malformed/],
+        [`order=price&cursor=${tamper(1, 'not-a-uuid')}`, /malformed/],
+        [`order=name&cursor=${cursor}`, /another order/],
+        [`cursor=${cursor}`, /another order/],
+        [`order=price&cursor=${cursor}&offset=2`, /offset/],
+      ] as const) {
+        const reply = await call('GET', `/crud/product?${query}`);
+        expect([query, reply.status]).toEqual([query, 400]);
+        const problems = (reply.body as { issues: { field: string; message: string }[] }).issues;
+        expect(problems).toEqual([{ field: 'cursor', message: expect.stringMatching(message) }]);
+      }
+    });
+
+    it('documents cursor and the Link header in OpenAPI', async () => {
+      const document = (await call('GET', '/openapi.json')).body as {
+        paths: Record<
+          string,
+          { get: { parameters: { name: string }[]; responses: Record<string, { headers?: object }> } }
+        >;
+      };
+      const list = document.paths['/crud/product'].get;
+      expect(list.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['offset', 'cursor']));
+      expect(list.responses['200'].headers).toHaveProperty('Link');
+    });
+  });
+
   it('refuses to start on a definition with errors, naming file and path', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'crud-bad-entities-'));
     writeFileSync(

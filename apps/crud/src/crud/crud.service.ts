@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityError, QueryInput } from '@choreo/entities';
-import { Database, EntityRepository, EntityRow } from '@choreo/persistence';
+import { Database, EntityPage, EntityRepository, EntityRow } from '@choreo/persistence';
 
 /** A batch POST writes at most this many rows in its one transaction. */
 export const MAX_BATCH = 1000;
@@ -18,7 +18,7 @@ export class CrudService {
     return this.entities.catalog.get(entity).primaryKey.name;
   }
 
-  list(entity: string, query: QueryInput): Promise<Record<string, unknown>[]> {
+  list(entity: string, query: QueryInput): Promise<EntityPage> {
     return this.entities.list(this.db, entity, query);
   }
 
