@@ -66,7 +66,11 @@ export async function runApp(options: RunAppOptions): Promise<INestApplication> 
   const logger = app.get(Logger);
   app.useLogger(logger);
   if (options.http.corsOrigins.length > 0) {
-    app.enableCors({ origin: options.http.corsOrigins.includes('*') ? true : options.http.corsOrigins });
+    app.enableCors({
+      origin: options.http.corsOrigins.includes('*') ? true : options.http.corsOrigins,
+      // A browser hides every other response header from scripts: paging, concurrency and tracing need these.
+      exposedHeaders: ['ETag', 'Location', 'Link', 'X-Correlation-ID', 'X-Event-ID', 'Idempotent-Replayed'],
+    });
   }
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await options.configure?.(app);
