@@ -22,7 +22,7 @@ import {
   PublicationOptions,
   syncPublication,
 } from './relay-setup';
-import { appendNewer, loadAppendScript, mergePacked, packBatch } from './stream-appender';
+import { appendNewer, loadAppendScript, packBatch } from './stream-appender';
 
 /** Where log lines go; Nest's Logger and pino both fit. */
 export interface RelayLogger {
@@ -57,22 +57,10 @@ interface AppendInFlight {
   settled: boolean;
 }
 
-/** A packed batch waiting for one of its stream's script slots. */
-interface QueuedBatch {
-  readonly packed: Buffer;
-  /** Position of its last event. */
-  readonly last: string;
-  held(): void;
-  failed(error: Error): void;
-}
-
-/** What is queued for, and in flight to, one stream. */
-interface StreamSender {
-  readonly stream: string;
-  readonly waiting: QueuedBatch[];
-  scripts: number;
-  /** Position of the last event sent to the stream: the next script must not land before it. */
-  lastSent: string | undefined;
+/** The last batch sent to a stream: the next one must not land before it. */
+interface SentBatch {
+  position: string;
+  done: Promise<void>;
 }
 
 interface OpenTransaction extends TransactionContext {
@@ -82,20 +70,8 @@ interface OpenTransaction extends TransactionContext {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const backoff = (attempt: number) => Math.min(5000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
 
-/** Batches handed over for appending and not yet held by Redis, at most (bounded memory, ordered confirms). */
-const MAX_APPENDS_IN_FLIGHT = 16;
-/**
- * Append scripts in flight per stream: one running in Redis and one already waiting in its socket,
- * so Redis never waits for the relay between two scripts of a busy stream.
- */
-const SCRIPTS_PER_STREAM = 2;
-/**
- * Batches merged into one script at most. Batches that queue up while a stream's scripts run go
- * as one: each script costs Redis an AOF write and fsync (appendfsync always) besides its entries,
- * and the relay a round trip. The cap keeps one script from blocking Redis' other clients for long
- * (4 × 1,000 rows is about 50 ms of Redis time on the benchmark machine).
- */
-const MAX_MERGED_BATCHES = 4;
+/** Batches sent to Redis and not yet acknowledged, at most (bounded memory, ordered confirms). */
+const MAX_APPENDS_IN_FLIGHT = 8;
 
 const silent: RelayLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -126,7 +102,7 @@ export class CdcRelay {
   private lastCommitEnd = 0n;
   private dispatchedCommitEnd = 0n;
   private appendsInFlight: AppendInFlight[] = [];
-  private senders = new Map<string, StreamSender>();
+  private lastSent = new Map<string, SentBatch>();
   private lastCommitTimeMicros = 0n;
   private confirmed = 0n;
   private statusSent = 0n;
@@ -245,7 +221,7 @@ export class CdcRelay {
     this.pending = [];
     this.transaction = undefined;
     this.appendsInFlight = [];
-    this.senders = new Map();
+    this.lastSent.clear();
     this.lastCommitEnd = confirmed;
     this.dispatchedCommitEnd = confirmed;
     this.confirmed = confirmed;
@@ -353,8 +329,8 @@ export class CdcRelay {
   }
 
   /**
-   * Hands the pending events over for appending without waiting for them (up to
-   * MAX_APPENDS_IN_FLIGHT batches, so decoding overlaps Redis' work), and confirms each batch's
+   * Sends the pending events to Redis without waiting for them (up to MAX_APPENDS_IN_FLIGHT
+   * batches are pipelined, so decoding overlaps Redis' fsync), and confirms each batch's
    * `commitEnd` only once it and every batch before it are in Redis. `commitEnd` covers whole
    * transactions, all of whose events are in this batch or an earlier one.
    */
@@ -372,9 +348,12 @@ export class CdcRelay {
     }
     // Only the packed bytes are held while a batch is in flight: thousands of event objects kept
     // alive across young-generation collections were copied by each of them.
-    const appends = [...byStream].map(([stream, events]) =>
-      this.enqueue(stream, packBatch(events), events[events.length - 1].position),
-    );
+    const appends = [...byStream].map(([stream, events]) => {
+      const previous = this.lastSent.get(stream);
+      const append = this.appendUntilHeld(stream, packBatch(events), previous);
+      this.lastSent.set(stream, { position: events[events.length - 1].position, done: append });
+      return append;
+    });
     const eventCount = batch.length;
     const entry: AppendInFlight = { done: Promise.resolve(), commitEnd, settled: false };
     entry.done = Promise.all(appends).then(() => {
@@ -387,48 +366,6 @@ export class CdcRelay {
     entry.done.catch(() => undefined); // awaited by drainAppends; this only keeps Node from warning early
     this.appendsInFlight.push(entry);
     while (this.appendsInFlight.length > MAX_APPENDS_IN_FLIGHT) await this.appendsInFlight[0].done;
-  }
-
-  /** Queues a packed batch for its stream; settles once Redis holds it. */
-  private enqueue(stream: string, packed: Buffer, last: string): Promise<void> {
-    let sender = this.senders.get(stream);
-    if (!sender) {
-      sender = { stream, waiting: [], scripts: 0, lastSent: undefined };
-      this.senders.set(stream, sender);
-    }
-    const queue = sender;
-    const held = new Promise<void>((resolve, reject) =>
-      queue.waiting.push({ packed, last, held: resolve, failed: reject }),
-    );
-    this.sendQueued(queue);
-    return held;
-  }
-
-  /**
-   * Sends what is queued for a stream while it has a free script slot, the queued batches merged
-   * (see MAX_MERGED_BATCHES). Scripts to one stream are sent in position order, each naming the
-   * last position of the one before it (see GAP in the append script).
-   */
-  private sendQueued(sender: StreamSender): void {
-    while (sender.scripts < SCRIPTS_PER_STREAM && sender.waiting.length > 0) {
-      const batches = sender.waiting.splice(0, MAX_MERGED_BATCHES);
-      const previous = sender.lastSent;
-      sender.lastSent = batches[batches.length - 1].last;
-      sender.scripts++;
-      const packed = mergePacked(batches.map((batch) => batch.packed));
-      this.appendUntilHeld(sender.stream, packed, previous).then(
-        () => {
-          sender.scripts--;
-          for (const batch of batches) batch.held();
-          this.sendQueued(sender);
-        },
-        (error: Error) => {
-          // Only when stopping: what follows could not land before this anyway (GAP).
-          sender.scripts--;
-          for (const batch of [...batches, ...sender.waiting.splice(0)]) batch.failed(error);
-        },
-      );
-    }
   }
 
   /** Confirms, in order, the batches at the head of the queue that Redis has acknowledged. */
@@ -444,11 +381,15 @@ export class CdcRelay {
     while (this.appendsInFlight.length > 0) await this.appendsInFlight[0].done;
   }
 
-  private async appendUntilHeld(stream: string, packed: Buffer, previous: string | undefined): Promise<void> {
+  private async appendUntilHeld(
+    stream: string,
+    packed: Buffer,
+    previous: SentBatch | undefined,
+  ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.appendSeconds.startTimer();
       try {
-        const { appended, skipped } = await appendNewer(this.redis, stream, packed, previous);
+        const { appended, skipped } = await appendNewer(this.redis, stream, packed, previous?.position);
         timer();
         if (appended > 0) this.metrics.events.inc({ stream }, appended);
         if (skipped > 0) {

@@ -191,26 +191,6 @@ export function packBatch(events: readonly RelayEvent[]): Buffer {
 }
 
 /**
- * Several packed batches of one stream (in position order) as one: a single script call appends
- * them all. The header is rewritten with the total count; the entries are copied as they are.
- */
-export function mergePacked(parts: readonly Buffer[]): Buffer {
-  if (parts.length === 1) return parts[0];
-  let size = HEADER;
-  let count = 0;
-  for (const part of parts) {
-    size += part.length - HEADER;
-    count += part.readUInt32BE(1);
-  }
-  const merged = Buffer.allocUnsafeSlow(size);
-  merged[0] = ARRAY32;
-  merged.writeUInt32BE(count, 1);
-  let offset = HEADER;
-  for (const part of parts) offset += part.copy(merged, offset, HEADER);
-  return merged;
-}
-
-/**
  * Appends a batch of events (ascending positions, all for `stream`) unless the stream already holds
  * them. Safe to repeat: after a crash, a replay of the same WAL appends only what is missing.
  * `batch` is the events or packBatch(events) — a caller that retries, or holds batches while they
