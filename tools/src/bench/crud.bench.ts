@@ -24,6 +24,7 @@ const POOL_MAX = 10;
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const FULL_SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
 const RATE_SECONDS = Number(process.env['BENCH_RATE_SECONDS'] ?? 4);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const GET_RATE = Number(process.env['BENCH_GET_RATE'] ?? 300);
 const POST_RATE = Number(process.env['BENCH_POST_RATE'] ?? 150);
 const SEED_ROWS = 2000;
@@ -83,6 +84,22 @@ function serveBare(databaseUrl: string, port: number): void {
 type SideName = 'bare' | 'crud' | 'crud-untraced' | 'module-only';
 
 type Side = BenchServer<SideName>;
+
+interface SideResult {
+  reqPerSec: number;
+  perRound: number[];
+  /** Median of this side's req/s ÷ bare's in the same round. */
+  ratio: number;
+  cpuMicrosPerRequest: number | undefined;
+  failures: number;
+  fixed: Measure;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
 
 interface Measure {
   reqPerSec: number;
@@ -210,22 +227,40 @@ async function main(): Promise<void> {
     const floorRate = floor.requests.total / 3;
     process.stdout.write(`crud /livez: ${fmt(floorRate)} req/s\n`);
 
-    const results: Record<string, Partial<Record<SideName, { full: Measure; fixed: Measure }>>> = {};
+    const names = ['bare', 'crud', 'crud-untraced', 'module-only'] as const;
+    const results: Record<string, Partial<Record<SideName, SideResult>>> = {};
     for (const endpoint of ['get', 'post'] as const) {
       results[endpoint] = {};
-      // Alternate who goes first so drift on a shared machine does not favour one side.
-      const order =
-        endpoint === 'get' ? [bare, crud, untraced, moduleOnly] : [moduleOnly, untraced, crud, bare];
+      const all = [bare, crud, untraced, moduleOnly];
       const rate = endpoint === 'get' ? GET_RATE : POST_RATE;
-      for (const side of order) {
-        await measure(side, endpoint, ids, 2); // warm-up: JIT, pool connections
-        const full = await measure(side, endpoint, ids, FULL_SECONDS);
+      for (const side of all) await measure(side, endpoint, ids, 2); // warm-up: JIT, pool connections
+      const rounds = new Map<SideName, Measure[]>(all.map((side) => [side.name, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        // bare and crud back to back, alternating which goes first, so drift on a shared machine
+        // does not favour one side; the two diagnostic sides after them.
+        const order =
+          round % 2 === 0 ? [bare, crud, untraced, moduleOnly] : [crud, bare, moduleOnly, untraced];
+        for (const side of order)
+          rounds.get(side.name)?.push(await measure(side, endpoint, ids, FULL_SECONDS));
+      }
+      const bareRounds = rounds.get('bare') ?? [];
+      for (const side of all) {
+        const own = rounds.get(side.name) ?? [];
         const fixed = await measure(side, endpoint, ids, RATE_SECONDS, rate);
-        results[endpoint][side.name] = { full, fixed };
+        const cpu = own.map((m) => m.cpuMicrosPerRequest);
+        const result: SideResult = {
+          reqPerSec: median(own.map((m) => m.reqPerSec)),
+          perRound: own.map((m) => m.reqPerSec),
+          ratio: median(own.map((m, i) => m.reqPerSec / bareRounds[i].reqPerSec)),
+          cpuMicrosPerRequest: cpu.every((c) => c !== undefined) ? median(cpu as number[]) : undefined,
+          failures: own.reduce((sum, m) => sum + m.failures, 0) + fixed.failures,
+          fixed,
+        };
+        results[endpoint][side.name] = result;
         process.stdout.write(
-          `${endpoint.toUpperCase()} ${side.name}: ${fmt(full.reqPerSec)} req/s, ${micros(full.cpuMicrosPerRequest)} µs CPU/req ` +
-            `(p50 ${full.p50} ms, p99 ${full.p99} ms, ${full.failures} failed); at ${rate} req/s: ` +
-            `p50 ${fixed.p50} ms, p99 ${fixed.p99} ms, ${fixed.failures} failed\n`,
+          `${endpoint.toUpperCase()} ${side.name}: ${fmt(result.reqPerSec)} req/s (rounds ${result.perRound.map(fmt).join(' ')}), ` +
+            `÷ bare ${result.ratio.toFixed(2)}, ${micros(result.cpuMicrosPerRequest)} µs CPU/req; at ${rate} req/s: ` +
+            `p50 ${fixed.p50} ms, p99 ${fixed.p99} ms; ${result.failures} failed\n`,
         );
       }
     }
@@ -235,53 +270,48 @@ async function main(): Promise<void> {
       if (!result) throw new Error(`${side} was not measured for ${endpoint}`);
       return result;
     };
-    const ratio = (endpoint: 'get' | 'post', side: SideName) =>
-      measured(endpoint, side).full.reqPerSec / measured(endpoint, 'bare').full.reqPerSec;
     const cpuRatio = (endpoint: 'get' | 'post', side: SideName) => {
-      const own = measured(endpoint, side).full.cpuMicrosPerRequest;
-      const base = measured(endpoint, 'bare').full.cpuMicrosPerRequest;
+      const own = measured(endpoint, side).cpuMicrosPerRequest;
+      const base = measured(endpoint, 'bare').cpuMicrosPerRequest;
       return own === undefined || base === undefined ? undefined : base / own;
     };
     const row = (label: string, endpoint: 'get' | 'post', side: SideName) => {
-      const { full, fixed } = measured(endpoint, side);
+      const result = measured(endpoint, side);
       const rate = endpoint === 'get' ? GET_RATE : POST_RATE;
       return (
-        `| ${label} | ${side} | ${fmt(full.reqPerSec)} | ${ratio(endpoint, side).toFixed(2)} |` +
-        ` ${micros(full.cpuMicrosPerRequest)} | ${cpuRatio(endpoint, side)?.toFixed(2) ?? 'n/a'} |` +
-        ` ${rate} | ${fixed.p50} / ${fixed.p99} | ${full.failures + fixed.failures} |`
+        `| ${label} | ${side} | ${fmt(result.reqPerSec)} | ${result.perRound.map(fmt).join(' ')} | ${result.ratio.toFixed(2)} |` +
+        ` ${micros(result.cpuMicrosPerRequest)} | ${cpuRatio(endpoint, side)?.toFixed(2) ?? 'n/a'} |` +
+        ` ${rate} | ${result.fixed.p50} / ${result.fixed.p99} | ${result.failures} |`
       );
     };
     const two = (n: number | undefined) => n?.toFixed(2) ?? 'n/a';
     const summary =
-      `get_ratio=${ratio('get', 'crud').toFixed(2)} post_ratio=${ratio('post', 'crud').toFixed(2)} ` +
+      `get_ratio=${measured('get', 'crud').ratio.toFixed(2)} post_ratio=${measured('post', 'crud').ratio.toFixed(2)} ` +
       `get_cpu_ratio=${two(cpuRatio('get', 'crud'))} post_cpu_ratio=${two(cpuRatio('post', 'crud'))}`;
     const section = [
       `\`npm run bench:crud\` — ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, Node ${process.version}, ` +
         `${pg ? 'its own PostgreSQL (fsync off)' : 'PostgreSQL from DATABASE_URL'}; ${SEED_ROWS} seeded products; ` +
         `load average ${os.loadavg()[0].toFixed(1)} at the end (the machine is shared).`,
       '',
-      '- **crud**: the real app (`apps/crud/src/main.ts`: Nest + Express, the platform runtime — access log,',
-      '  W3C trace context (no OTel SDK without an OTLP endpoint), Prometheus and correlation middleware — bearer auth, zod validation, the entity',
+      '- **crud**: the real app (`apps/crud/src/main.ts`: Nest on Fastify, the platform runtime — access log,',
+      '  W3C trace context (no OTel SDK without an OTLP endpoint), Prometheus and correlation hooks — bearer auth, zod validation, the entity',
       `  repository), LOG_LEVEL=warn, pool ${POOL_MAX}, in its own process.`,
       '- **crud-untraced**: the same with OTEL_SDK_DISABLED=true (no trace context at all).',
-      '- **module-only**: `CrudModule` alone in a bare Nest + Express app (`crud-module-only.main.ts`): no runtime.',
+      '- **module-only**: `CrudModule` alone in a bare Nest app on Fastify (`crud-module-only.main.ts`): no runtime.',
       '- **bare**: `node:http` + `pg` in its own process, same pool size, the same SQL (`SELECT * … WHERE id = $1`;',
       '  `INSERT … RETURNING *`, one autocommit statement as in the crud app), a token check and a minimal body check.',
-      `- full speed: ${CONNECTIONS} connections for ${FULL_SECONDS} s after a 2 s warm-up; then a fixed rate for ${RATE_SECONDS} s`,
+      `- full speed: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${FULL_SECONDS} s per side after a 2 s warm-up, alternating which of`,
+      `  bare and crud goes first; "÷ bare" is the median of the per-round ratios (both sides of a round run back to back). Then a fixed rate for ${RATE_SECONDS} s`,
       '  (autocannon, latencies corrected for coordinated omission). autocannon runs in this process, on the',
       '  same 2 cores as the four servers and PostgreSQL.',
-      '- CPU µs/req: user + system CPU of the server process over the full-speed run, per request; less',
+      '- CPU µs/req: user + system CPU of the server process over a full-speed round, per request (median); less',
       '  sensitive than req/s to other work on the machine. "CPU ratio" = bare µs ÷ this side\'s µs.',
       `- platform floor: the crud app's own \`/livez\` (no database, no logging, no tracing) served ${fmt(floorRate)} req/s.`,
       '',
-      '| endpoint | server | req/s (full speed) | ÷ bare | CPU µs/req | CPU ratio | fixed rate req/s | p50 / p99 ms (fixed rate) | failed |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...(['bare', 'crud', 'crud-untraced', 'module-only'] as const).map((side) =>
-        row('GET /crud/product/:id', 'get', side),
-      ),
-      ...(['bare', 'crud', 'crud-untraced', 'module-only'] as const).map((side) =>
-        row('POST /crud/product', 'post', side),
-      ),
+      '| endpoint | server | req/s (median) | per round | ÷ bare | CPU µs/req | CPU ratio | fixed rate req/s | p50 / p99 ms (fixed rate) | failed |',
+      '| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...names.map((side) => row('GET /crud/product/:id', 'get', side)),
+      ...names.map((side) => row('POST /crud/product', 'post', side)),
       '',
       `\`${summary}\` (target ≥ 0.5)`,
       '',
