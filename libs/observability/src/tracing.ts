@@ -20,7 +20,7 @@ let started = false;
  *
  * Without it: no SDK and no instrumentation (measured at about 250 µs of CPU per REST request here,
  * for spans nobody would see), but the W3C propagator and the context manager are installed, so trace
- * context still flows: the runtime's HTTP middleware continues a caller's `traceparent` (or starts
+ * context still flows: the runtime's HTTP hooks continue a caller's `traceparent` (or start
  * one), stream handlers continue the event's, and every log line carries that trace id.
  */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): void {

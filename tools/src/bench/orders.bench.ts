@@ -310,7 +310,7 @@ async function main(): Promise<void> {
         `${LINES_PER_ORDER} lines per order; ${fmt(rows[0].orders)} orders placed in the run, ${rows[0].negative} products below zero stock.`,
       '',
       `- events: the real app (\`apps/events/src/main.ts\`, LOG_LEVEL=warn, pool ${POOL_MAX}, trace context as deployed without an OTLP endpoint) in its`,
-      '  own process: Nest + Express, bearer auth, zod validation, stock reservation in product id order, order + lines,',
+      '  own process: Nest on Fastify, bearer auth, zod validation, stock reservation in product id order, order + lines,',
       '  `order.created` through `pg_logical_emit_message` (the outbox), all in one transaction; a signed tracking token.',
       '  events-untraced: the same with `OTEL_SDK_DISABLED=true`.',
       '- bare: `node:http` + `pg` in its own process, same pool size, the same statements in one raw transaction per',
