@@ -20,12 +20,13 @@ export function highWaterMarkKey(stream: string): string {
  * retried), this one must not land before it: the mark would jump past the earlier events, which
  * would then be skipped as duplicates. So a batch whose predecessor is missing fails with GAP and is
  * retried.
- * ARGV[2]: the batch as one MessagePack array of entries, positions ascending (see packBatch): a
- * row change as `[position, 'S', id, type, subject, time, data]` (or `'R'`, the same without
- * subject), the script adding the constant fields; any other event as `[position, 'F', field,
- * value, …]`. One argument instead of one per field: per-argument work in the client was most of
- * the relay's CPU. And few strings per row: in Redis, making each unpacked string a Lua string
- * cost about as much as the XADD itself.
+ * ARGV[2]: the batch as one flat MessagePack array, entries one after another, positions ascending
+ * (see packBatch): a row change as `position, 'S', id, type, subject, time, data` (or `'R'`, the
+ * same without subject), the script adding the constant fields; any other event as `position, 'F',
+ * <number of fields>, field, value, …`. One argument instead of one per field: per-argument work in
+ * the client was most of the relay's CPU. Few strings per row, and no table per entry: in Redis,
+ * each unpacked string becomes a Lua string, hashed over every byte (Redis' Lua hashes whole
+ * strings), and an array per entry cost about 8% of the script's instructions (callgrind).
  * Returns { appended, skipped }. Positions ascend, so once one entry is newer than the mark all the
  * rest are: the mark is compared until the first newer entry, not for every entry.
  */
@@ -42,26 +43,37 @@ local previous = ARGV[1]
 if previous ~= '' and ((not mark) or newer(previous, mark)) then
   return redis.error_reply('GAP the batch before this one is not in ' .. KEYS[1] .. ' yet')
 end
-local entries = cmsgpack.unpack(ARGV[2])
-local n, first = #entries, 1
-if mark then
-  while first <= n and not newer(entries[first][1], mark) do first = first + 1 end
+local a = cmsgpack.unpack(ARGV[2])
+local n, i, skipped, appended, last = #a, 1, 0, 0, nil
+local function size(at)
+  local shape = a[at + 1]
+  if shape == 'S' then return 7 elseif shape == 'R' then return 6 end
+  return 3 + a[at + 2]
 end
-for i = first, n do
-  local e = entries[i]
-  local shape = e[2]
-  if shape == 'S' then
-    redis.call('XADD', KEYS[1], '*', 'id', e[3], 'type', e[4], 'source', '${RELAY_SOURCE}', 'subject', e[5],
-      'time', e[6], 'datacontenttype', 'application/json', 'data', e[7], 'position', e[1])
-  elseif shape == 'R' then
-    redis.call('XADD', KEYS[1], '*', 'id', e[3], 'type', e[4], 'source', '${RELAY_SOURCE}',
-      'time', e[5], 'datacontenttype', 'application/json', 'data', e[6], 'position', e[1])
-  else
-    redis.call('XADD', KEYS[1], '*', unpack(e, 3))
+if mark then
+  while i <= n and not newer(a[i], mark) do
+    i = i + size(i)
+    skipped = skipped + 1
   end
 end
-if first <= n then redis.call('SET', KEYS[2], entries[n][1]) end
-return {n - first + 1, first - 1}
+while i <= n do
+  local shape = a[i + 1]
+  if shape == 'S' then
+    redis.call('XADD', KEYS[1], '*', 'id', a[i + 2], 'type', a[i + 3], 'source', '${RELAY_SOURCE}',
+      'subject', a[i + 4], 'time', a[i + 5], 'datacontenttype', 'application/json', 'data', a[i + 6],
+      'position', a[i])
+  elseif shape == 'R' then
+    redis.call('XADD', KEYS[1], '*', 'id', a[i + 2], 'type', a[i + 3], 'source', '${RELAY_SOURCE}',
+      'time', a[i + 4], 'datacontenttype', 'application/json', 'data', a[i + 5], 'position', a[i])
+  else
+    redis.call('XADD', KEYS[1], '*', unpack(a, i + 3, i + 2 + a[i + 2]))
+  end
+  last = a[i]
+  i = i + size(i)
+  appended = appended + 1
+end
+if last then redis.call('SET', KEYS[2], last) end
+return {appended, skipped}
 `;
 
 const SCRIPT_SHA = createHash('sha1').update(APPEND_NEWER_LUA).digest('hex');
@@ -73,6 +85,7 @@ export interface AppendResult {
 
 const ARRAY32 = 0xdd;
 const STR32 = 0xdb;
+const UINT32 = 0xce;
 /** MessagePack header of an array or string with a 32-bit length: one type byte, four length bytes. */
 const HEADER = 5;
 
@@ -160,13 +173,13 @@ export function packBatch(events: readonly RelayEvent[]): Buffer {
   // Past a few batches' worth it is not kept, so one huge row does not pin its size for good.
   const buffer = bound <= scratch.length ? scratch : Buffer.allocUnsafeSlow(bound);
   if (bound > scratch.length && bound <= SCRATCH_LIMIT) scratch = buffer;
-  writeHeader(buffer, 0, ARRAY32, events.length);
   let offset = HEADER;
+  let values = 0;
   for (const event of events) {
     const fields = event.fields;
     const shape = rowShape(fields, event.position);
-    writeHeader(buffer, offset, ARRAY32, shape === 'S' ? 7 : shape === 'R' ? 6 : fields.length + 2);
-    offset = writeString(buffer, offset + HEADER, event.position);
+    values += shape === 'S' ? 7 : shape === 'R' ? 6 : fields.length + 3;
+    offset = writeString(buffer, offset, event.position);
     if (shape === 'S') {
       offset = writeString(buffer, offset, 'S');
       offset = writeString(buffer, offset, fields[1]);
@@ -182,9 +195,12 @@ export function packBatch(events: readonly RelayEvent[]): Buffer {
       offset = writeString(buffer, offset, fields[11]);
     } else {
       offset = writeString(buffer, offset, 'F');
+      writeHeader(buffer, offset, UINT32, fields.length);
+      offset += HEADER;
       for (const field of fields) offset = writeString(buffer, offset, field);
     }
   }
+  writeHeader(buffer, 0, ARRAY32, values);
   const packed = Buffer.allocUnsafeSlow(offset);
   buffer.copy(packed, 0, 0, offset);
   return packed;
