@@ -9,6 +9,7 @@ import {
   trace,
   TraceFlags,
 } from '@opentelemetry/api';
+import { tracingDisabled } from './tracing';
 
 // Random ids are cut from a pool refilled 4 KiB at a time: one randomBytes call per request cost
 // about 30 µs of CPU (two syscalls) on the REST path, more than routing it.
@@ -63,7 +64,7 @@ export function extractTraceContext(
  */
 export function ensureTraceContext(carrier: Record<string, string | string[] | undefined>): Context {
   const active = context.active();
-  if (trace.getSpanContext(active)) return active;
+  if (tracingDisabled() || trace.getSpanContext(active)) return active;
   const extracted = propagation.extract(active, carrier, {
     keys: (c) => Object.keys(c),
     get: (c, key) => {

@@ -1,5 +1,4 @@
-import { context, diag, DiagConsoleLogger, DiagLogLevel, propagation } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { diag, DiagConsoleLogger, DiagLogLevel, propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -7,9 +6,16 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { installContextManager } from './context-manager';
 
 let sdk: NodeSDK | undefined;
 let started = false;
+let tracingOff = false;
+
+/** Whether OTEL_SDK_DISABLED switched trace context off: no trace ids are made or continued. */
+export function tracingDisabled(): boolean {
+  return tracingOff;
+}
 
 /**
  * Starts tracing. Call it before anything imports `pg` or `ioredis` (each app's `instrument.ts`,
@@ -24,16 +30,21 @@ let started = false;
  * one), stream handlers continue the event's, and every log line carries that trace id.
  */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): void {
-  if (started || env['OTEL_SDK_DISABLED'] === 'true') return;
+  if (started) return;
   started = true;
+  const contextManager = installContextManager();
+  if (env['OTEL_SDK_DISABLED'] === 'true') {
+    tracingOff = true;
+    return;
+  }
   if (env['OTEL_LOG_LEVEL'] === 'debug') diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.DEBUG);
   if (!env['OTEL_EXPORTER_OTLP_ENDPOINT']) {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     return;
   }
   sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME'] ?? serviceName,
+    contextManager,
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
     instrumentations: [
       new HttpInstrumentation({

@@ -2,12 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Histogram } from 'prom-client';
 import { context } from '@opentelemetry/api';
-import {
-  correlationIdOf,
-  ensureTraceContext,
-  metricsRegistry,
-  runWithCorrelation,
-} from '@choreo/observability';
+import { correlationIdOf, ensureTraceContext, metricsRegistry, withCorrelation } from '@choreo/observability';
 
 const CORRELATION_HEADER = 'x-correlation-id';
 /** Probes and scrapes: counted, never logged. */
@@ -46,7 +41,7 @@ export function installHttpContext(fastify: FastifyInstance, logger: Logger): vo
     const correlationId = correlationIdOf(request.headers[CORRELATION_HEADER] as string | undefined);
     request.headers[CORRELATION_HEADER] = correlationId;
     void reply.header('X-Correlation-ID', correlationId);
-    runWithCorrelation(correlationId, () => context.with(ensureTraceContext(request.headers), done));
+    context.with(withCorrelation(correlationId, ensureTraceContext(request.headers)), done);
   });
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     const seconds = reply.elapsedTime / 1000;

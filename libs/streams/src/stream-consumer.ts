@@ -1,5 +1,5 @@
 import { decodeEnvelope, EnvelopeDecodeError, EventEnvelope, fieldMap, Streams } from '@choreo/contracts';
-import { extractTraceContext, metricsRegistry, runWithCorrelation } from '@choreo/observability';
+import { extractTraceContext, metricsRegistry, withCorrelation } from '@choreo/observability';
 import { Logger } from '@nestjs/common';
 import { context } from '@opentelemetry/api';
 import type Redis from 'ioredis';
@@ -398,21 +398,19 @@ export class StreamConsumer {
     };
     const run: Running = { delivery, event, tally, startedAt: performance.now() };
     this.inFlight.set(delivery, run.startedAt);
-    const traceContext = extractTraceContext(fields);
+    const handlerContext = withCorrelation(event.correlationid, extractTraceContext(fields));
     let result: unknown;
     try {
       const dedupe = this.dedupe;
       // The handler runs in the event's trace and with its correlation id, so every log line it
       // writes carries both.
-      result = runWithCorrelation(event.correlationid, () =>
-        dedupe
-          ? context.with(traceContext, () =>
-              dedupe.once(this.group, event.id, async () => {
-                await handler(event, ctx);
-              }),
-            )
-          : context.with(traceContext, handler, undefined, event, ctx),
-      );
+      result = dedupe
+        ? context.with(handlerContext, () =>
+            dedupe.once(this.group, event.id, async () => {
+              await handler(event, ctx);
+            }),
+          )
+        : context.with(handlerContext, handler, undefined, event, ctx);
     } catch (error) {
       return this.failed(run, error);
     }
