@@ -11,4 +11,6 @@ module.exports = {
   testTimeout: 120000,
   maxWorkers: 2,
   slowTestThreshold: 30,
+  globalSetup: '<rootDir>/tools/jest/global-setup.cjs',
+  globalTeardown: '<rootDir>/tools/jest/global-teardown.cjs',
 };

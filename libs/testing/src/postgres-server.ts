@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { freePort, spawnGroup, stopGroup, tail, waitFor } from './process-group';
+import { freePort, noteTemporaryDir, spawnGroup, stopGroup, tail, waitFor } from './process-group';
 
 export interface PostgresServerOptions {
   /** Port to listen on; a free one by default. */
@@ -128,6 +128,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   const port = options.port ?? (await freePort());
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'choreo-pg-'));
+  const forgetDataDir = temporary ? noteTemporaryDir(dataDir) : () => undefined;
   mkdirSync(dataDir, { recursive: true });
   const blocked = blockedAncestor(dataDir, user);
   if (blocked) {
@@ -204,6 +205,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
       // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
       await stopGroup(child, 'SIGINT');
       if (temporary) rmSync(dataDir, { recursive: true, force: true });
+      forgetDataDir();
     },
   };
 }

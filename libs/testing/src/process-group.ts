@@ -1,6 +1,9 @@
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import { runInThisContext } from 'node:vm';
 
 /** A free TCP port on 127.0.0.1, as the kernel hands it out. */
 export async function freePort(): Promise<number> {
@@ -14,19 +17,60 @@ export async function freePort(): Promise<number> {
 }
 
 const running = new Set<ChildProcess>();
+const temporaryDirs = new Set<string>();
 
 // Servers run in their own process group so that a SIGKILL reaches the server and every child
 // it forked (PostgreSQL backends), the way a crash or an OOM kill would. Whatever is still running
-// when this process exits is killed with it, so a failed test run leaves nothing behind.
-process.once('exit', () => {
+// when this process exits is killed with it, so a failed test run leaves nothing behind. The hook
+// goes on the real `process`: a Jest test file sees a copy, whose 'exit' never fires.
+(runInThisContext('process') as NodeJS.Process).once('exit', () => {
   for (const child of running) killGroup(child, 'SIGKILL');
+  for (const dir of temporaryDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    } catch {
+      // a server still dying holds it: the run's global teardown tries again
+    }
+  }
 });
+
+/**
+ * A worker Jest kills with a signal exits without that hook. So each server group and temporary
+ * data directory is also noted in CHOREO_TEST_RUN_DIR (set by the integration run's global setup),
+ * and the global teardown, in Jest's own process, removes whatever is still noted there
+ * (tools/jest/global-teardown.cjs).
+ */
+function noteLeftover(name: string, content: string): () => void {
+  const runDir = process.env['CHOREO_TEST_RUN_DIR'];
+  if (!runDir) return () => undefined;
+  const file = path.join(runDir, name);
+  try {
+    writeFileSync(file, content);
+  } catch {
+    return () => undefined; // the run directory is gone: the run is over
+  }
+  return () => rmSync(file, { force: true });
+}
+
+/** Notes a temporary data directory for the run's teardown; call the result once it is removed. */
+export function noteTemporaryDir(dir: string): () => void {
+  temporaryDirs.add(dir);
+  const forget = noteLeftover(`dir-${path.basename(dir)}`, dir);
+  return () => {
+    temporaryDirs.delete(dir);
+    forget();
+  };
+}
 
 /** Spawns a server as the leader of a new process group. */
 export function spawnGroup(command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
   const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
-  child.once('exit', () => running.delete(child));
+  const forget = child.pid === undefined ? () => undefined : noteLeftover(`group-${child.pid}`, command);
+  child.once('exit', () => {
+    running.delete(child);
+    forget();
+  });
   return child;
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, spawnGroup, stopGroup, tail, waitFor } from './process-group';
+import { freePort, noteTemporaryDir, spawnGroup, stopGroup, tail, waitFor } from './process-group';
 
 export interface RedisServerOptions {
   /** Port to listen on; a free one by default. */
@@ -47,6 +47,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const port = options.port ?? (await freePort());
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'choreo-redis-'));
+  const forgetDataDir = temporary ? noteTemporaryDir(dataDir) : () => undefined;
   mkdirSync(dataDir, { recursive: true });
   const appendOnly = options.appendOnly ?? true;
   const args = [
@@ -93,6 +94,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     async stop() {
       await stopGroup(child, 'SIGTERM');
       if (temporary) rmSync(dataDir, { recursive: true, force: true });
+      forgetDataDir();
     },
   };
 }
