@@ -22,20 +22,6 @@ const ENTITY_ERRORS: Record<EntityErrorCode, { status: number; error: string }> 
   [EntityErrorCode.Stale]: { status: HttpStatus.PRECONDITION_FAILED, error: 'precondition_failed' },
 };
 
-// Fastify refuses bodies before any handler runs, with errors carrying a `code` and an HTTP `statusCode`.
-const BODY_ERRORS: Record<string, { error: string; message: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { error: 'payload_too_large', message: 'the body is larger than the limit' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    error: 'unsupported_media_type',
-    message: 'the body must be JSON (Content-Type: application/json)',
-  },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { error: 'invalid_json', message: 'the body is empty but says it is JSON' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
-    error: 'bad_request',
-    message: 'the body length does not match Content-Length',
-  },
-};
-
 function snake(text: string): string {
   return text
     .toLowerCase()
@@ -72,22 +58,13 @@ export function errorResponse(error: unknown): ErrorBody {
     }
     return { statusCode: status, error: snake(HttpStatus[status] ?? error.name), message: String(response) };
   }
-  const bodyError = error as { code?: string; statusCode?: number };
-  if (
-    typeof bodyError?.statusCode === 'number' &&
-    typeof bodyError.code === 'string' &&
-    BODY_ERRORS[bodyError.code]
-  ) {
-    return { statusCode: bodyError.statusCode, ...BODY_ERRORS[bodyError.code] };
-  }
-  // Fastify's JSON parser marks a syntax error with status 400 and no code.
-  if (error instanceof SyntaxError && bodyError.statusCode === 400) {
-    return { statusCode: 400, error: 'invalid_json', message: 'the body is not valid JSON' };
-  }
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'internal', message: 'internal error' };
 }
 
-/** One place where errors become HTTP: EntityError codes, Nest HttpExceptions, Fastify's body refusals. */
+/**
+ * One place where errors become HTTP: EntityError codes and Nest HttpExceptions (Nest hands Fastify's
+ * own refusals, e.g. a body over the limit, over as HttpExceptions with Fastify's status and message).
+ */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrorFilter');

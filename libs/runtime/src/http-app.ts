@@ -1,4 +1,10 @@
-import type { DynamicModule, NestApplicationOptions, Type } from '@nestjs/common';
+import {
+  BadRequestException,
+  DynamicModule,
+  NestApplicationOptions,
+  Type,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
@@ -47,9 +53,33 @@ export async function createHttpApp(
   const fastify = app.getHttpAdapter().getInstance();
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
+  // Refusals are HttpExceptions with our codes: Nest would turn Fastify's own errors into bare
+  // "Bad Request" / "Unsupported Media Type" answers before the app's exception filter sees them.
   fastify.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, (request, body: string, done) => {
-    if (body === '') done(null, undefined);
-    else void parseJson(request, body, done);
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, body, (error, parsed) => {
+      if (!error) done(null, parsed);
+      else
+        done(
+          new BadRequestException({
+            error: 'invalid_json',
+            message: `the body is not JSON: ${error.message}`,
+          }),
+          undefined,
+        );
+    });
+  });
+  fastify.addContentTypeParser('*', (request, _payload, done) => {
+    const type = request.headers['content-type'] ?? 'none';
+    done(
+      new UnsupportedMediaTypeException(
+        `the body must be JSON (Content-Type: application/json), not ${type}`,
+      ),
+      undefined,
+    );
   });
   fastify.addHook('onSend', (request: FastifyRequest, reply, payload, done) => {
     const conditional = (request.method === 'GET' || request.method === 'HEAD') && reply.statusCode === 200;

@@ -2,6 +2,8 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Body, Controller, Get, INestApplication, Module, Post } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { HttpErrorFilter } from '@choreo/http';
 import { currentCorrelationId, injectTraceContext, startTracing } from '@choreo/observability';
 import { runApp } from './run-app';
 
@@ -24,7 +26,8 @@ class ProbeController {
   }
 }
 
-@Module({ controllers: [ProbeController] })
+// The error filter every REST module registers, so refusals read as the apps answer them.
+@Module({ controllers: [ProbeController], providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }] })
 class ProbeModule {}
 
 describe('the runtime HTTP context (Fastify hooks)', () => {
@@ -115,11 +118,29 @@ describe('the runtime HTTP context (Fastify hooks)', () => {
   it('refuses bodies that are not JSON or over the limit, reads an empty JSON body as none', async () => {
     const post = (body: string, type?: string) =>
       fetch(`${base}/probe`, { method: 'POST', headers: type ? { 'content-type': type } : {}, body });
-    expect((await post('a=b', 'application/x-www-form-urlencoded')).status).toBe(415);
-    expect((await post('plain', 'text/plain')).status).toBe(415);
-    expect((await post(JSON.stringify({ x: 'y'.repeat(2000) }), 'application/json')).status).toBe(413);
-    expect((await post('{"broken":', 'application/json')).status).toBe(400);
-    expect((await post('{"__proto__":{"x":1}}', 'application/json')).status).toBe(400);
+    const refusal = async (response: Response) => ({
+      status: response.status,
+      ...((await response.json()) as { error: string; message: string }),
+    });
+    expect(await refusal(await post('a=b', 'application/x-www-form-urlencoded'))).toMatchObject({
+      status: 415,
+      error: 'unsupported_media_type',
+      message:
+        'the body must be JSON (Content-Type: application/json), not application/x-www-form-urlencoded',
+    });
+    expect(await refusal(await post('plain', 'text/plain'))).toMatchObject({ status: 415 });
+    expect(
+      await refusal(await post(JSON.stringify({ x: 'y'.repeat(2000) }), 'application/json')),
+    ).toMatchObject({ status: 413, error: 'payload_too_large' });
+    expect(await refusal(await post('{"broken":', 'application/json'))).toMatchObject({
+      status: 400,
+      error: 'invalid_json',
+      message: expect.stringMatching(/^the body is not JSON: /),
+    });
+    expect(await refusal(await post('{"__proto__":{"x":1}}', 'application/json'))).toMatchObject({
+      status: 400,
+      error: 'invalid_json',
+    });
     const merge = await post('{"a":1}', 'application/merge-patch+json');
     expect(((await merge.json()) as { body: unknown }).body).toEqual({ a: 1 });
     const empty = await post('', 'application/json');
