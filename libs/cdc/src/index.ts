@@ -8,4 +8,4 @@ export { HEARTBEAT_PREFIX, OUTBOX_PREFIX, RELAY_SOURCE } from './relay-events';
 export type { RelayEvent, RowChangeData } from './relay-events';
 export { comparePositions, eventIdFor, formatLsn, formatPosition, parseLsn, parsePosition } from './position';
 export type { Position } from './position';
-export { highWaterMarkKey, readHighWaterMark } from './stream-appender';
+export { appendNewer, highWaterMarkKey, packBatch, readHighWaterMark } from './stream-appender';

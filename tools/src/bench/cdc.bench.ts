@@ -1,7 +1,8 @@
 // npm run bench:cdc — the relay (libs/cdc, in process) against a raw pgoutput decode loop
 // (pg-logical-replication, messages decoded and discarded) over the same WAL in the same run; then
 // commit→XADD latency at a fixed 5,000 rows/s; then the RSS of the real cdc-relay app while it
-// relays one transaction of 1,000,000 rows.
+// relays one transaction of 1,000,000 rows; last, Redis alone: the relay's own entries, packed
+// beforehand, appended by the same script under each AOF setting (what bounds the relay).
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +13,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import { Registry } from 'prom-client';
-import { CdcRelay } from '@choreo/cdc';
+import { appendNewer, CdcRelay, highWaterMarkKey, packBatch } from '@choreo/cdc';
 import { Streams } from '@choreo/contracts';
 import { freePort, startPostgres, startRedis, waitFor } from '@choreo/testing';
 import { writeBenchmarkSection } from './streams/bench-section';
@@ -23,6 +24,8 @@ const RATE = 5_000;
 const RATE_SECONDS = Number(process.env['BENCH_CDC_RATE_SECONDS'] ?? 10);
 const BIG_TX = Number(process.env['BENCH_CDC_BIG_TX'] ?? 1_000_000);
 const STREAM = Streams.cdc('bench_row');
+const CEILING_ROWS = Number(process.env['BENCH_CDC_CEILING_ROWS'] ?? 100_000);
+const CEILING_STREAM = 'bench.ceiling';
 const repoRoot = path.resolve(__dirname, '../../..');
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -222,6 +225,66 @@ async function bigTransactionMemory(databaseUrl: string, redis: Redis, redisUrl:
   }
 }
 
+interface PackedBatch {
+  packed: Buffer;
+  /** The last position of the batch before it ('' for the first): the script's GAP check. */
+  previous: string;
+}
+
+/** The relay's own entries in `stream`, re-packed for CEILING_STREAM in batches of 1,000. */
+async function packedEntries(redis: Redis, count: number): Promise<PackedBatch[]> {
+  const entries = (await redis.xrange(STREAM, '-', '+', 'COUNT', count)) as [string, string[]][];
+  const batches: PackedBatch[] = [];
+  for (let i = 0; i < entries.length; i += 1000) {
+    const events = entries.slice(i, i + 1000).map(([, fields]) => ({
+      stream: CEILING_STREAM,
+      position: fields[fields.indexOf('position') + 1],
+      fields,
+    }));
+    const previous = batches.length === 0 ? '' : entries[i - 1][1][entries[i - 1][1].indexOf('position') + 1];
+    batches.push({ packed: packBatch(events), previous });
+  }
+  return batches;
+}
+
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const value = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return value('used_cpu_user') + value('used_cpu_sys');
+}
+
+/**
+ * Redis alone: the packed batches appended with the relay's script, 8 in flight as the relay keeps
+ * them, under `appendfsync always` (as benchmarked above), `everysec`, and with the AOF off.
+ */
+async function redisCeiling(redis: Redis, batches: PackedBatch[]) {
+  const rows = batches.length * 1000;
+  const results: { setting: string; rate: number; cpuMicrosPerRow: number }[] = [];
+  const settings: [string, [string, string][]][] = [
+    ['AOF, appendfsync always', []],
+    ['AOF, appendfsync everysec', [['appendfsync', 'everysec']]],
+    ['no AOF', [['appendonly', 'no']]],
+  ];
+  for (const [setting, changes] of settings) {
+    for (const [name, value] of changes) await redis.config('SET', name, value);
+    await redis.del(CEILING_STREAM, highWaterMarkKey(CEILING_STREAM));
+    const cpuBefore = await redisCpuSeconds(redis);
+    const started = performance.now();
+    const inFlight: Promise<unknown>[] = [];
+    for (const batch of batches) {
+      inFlight.push(appendNewer(redis, CEILING_STREAM, batch.packed, batch.previous));
+      if (inFlight.length >= 8) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = (await redisCpuSeconds(redis)) - cpuBefore;
+    results.push({ setting, rate: rows / seconds, cpuMicrosPerRow: (cpu * 1e6) / rows });
+    process.stdout.write(`Redis alone, ${setting}: ${fmt(rows / seconds)} rows/s\n`);
+  }
+  await redis.del(CEILING_STREAM, highWaterMarkKey(CEILING_STREAM));
+  return results;
+}
+
 async function main(): Promise<void> {
   const [pg, redisServer] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
   const redis = new Redis(redisServer.url);
@@ -279,6 +342,7 @@ async function main(): Promise<void> {
       .filter((line) => /^cmdstat_(evalsha|eval):/.test(line))
       .map((line) => Number(/usec=(\d+)/.exec(line)?.[1] ?? 0));
     const redisMicrosPerRow = stats.reduce((a, b) => a + b, 0) / (ROWS * ROUNDS);
+    const ceilingBatches = await packedEntries(redis, Math.min(CEILING_ROWS, ROWS * ROUNDS));
 
     await redis.del(STREAM); // the marks stay: nothing is appended twice, and Redis keeps its memory for the next phase
     let memory: Awaited<ReturnType<typeof bigTransactionMemory>> | undefined;
@@ -289,6 +353,8 @@ async function main(): Promise<void> {
       );
     }
     await db.end();
+    // Last: it changes Redis' AOF settings.
+    const ceiling = await redisCeiling(redis, ceilingBatches);
 
     const ratio = median(ratios);
     const summary = `cdc_ratio=${ratio.toFixed(2)} p99_ms=${latency.p99}`;
@@ -317,6 +383,15 @@ async function main(): Promise<void> {
       memory
         ? `One transaction of ${fmt(BIG_TX)} rows: committed in ${memory.commitSeconds.toFixed(1)} s, relayed in ${memory.relaySeconds.toFixed(1)} s after the commit (${fmt(BIG_TX / memory.relaySeconds)} rows/s, including PostgreSQL decoding it from its spill files); relay RSS ${memory.baselineMb.toFixed(0)} MB idle, peak **${memory.peakMb.toFixed(0)} MB** while relaying (highest sample in the first half of the rows ${memory.firstHalfMb.toFixed(0)} MB, in the second half ${memory.secondHalfMb.toFixed(0)} MB${memory.secondHalfMb <= memory.firstHalfMb * 1.25 ? ': no growth with the transaction, the V8 heap saw-tooths between collections' : ': the second half is higher — check for growth'}).`
         : 'The 1,000,000-row memory run was skipped (BENCH_CDC_BIG_TX=0).',
+      '',
+      `Redis alone (${fmt(ceilingBatches.length * 1000)} of the relay's own entries, packed beforehand, appended by the same script in batches of 1,000, 8 in flight): what bounds the relay whatever Node does. Raw decode is the median above.`,
+      '',
+      '| Redis persistence | rows/s | ÷ raw decode | Redis CPU µs/row |',
+      '| --- | ---: | ---: | ---: |',
+      ...ceiling.map(
+        (c) =>
+          `| ${c.setting} | ${fmt(c.rate)} | ${(c.rate / median(raw)).toFixed(2)} | ${c.cpuMicrosPerRow.toFixed(1)} |`,
+      ),
       '',
       `\`${summary}\``,
       '',
