@@ -1,6 +1,5 @@
 export * from './auth.guard';
 export * from './error.filter';
 export * from './validation';
-export * from './json-body.guard';
 export * from './etag';
 export * from './openapi';

@@ -12,6 +12,11 @@ import type { FastifyRequest } from 'fastify';
 /** `application/json` or a `+json` type such as `application/merge-patch+json`. */
 const JSON_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json$/i;
 
+/** Whether a Content-Type header declares a body this platform parses (JSON_TYPE, any parameters). */
+export function isJsonContentType(header: string | undefined): boolean {
+  return JSON_TYPE.test((header ?? '').split(';')[0].trim());
+}
+
 export interface HttpAppOptions extends Omit<NestApplicationOptions, 'bodyParser'> {
   /** Larger bodies get 413 (default 1 MiB). */
   bodyLimitBytes?: number;
@@ -21,7 +26,7 @@ export interface HttpAppOptions extends Omit<NestApplicationOptions, 'bodyParser
  * Whether a GET's `If-None-Match` names the response's ETag (weak comparison, RFC 9110 §13.1.2), so
  * the answer is 304 without a body.
  */
-export function notModified(ifNoneMatch: string | undefined, etag: string | undefined): boolean {
+function notModified(ifNoneMatch: string | undefined, etag: string | undefined): boolean {
   if (!ifNoneMatch || !etag) return false;
   if (ifNoneMatch.trim() === '*') return true;
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');

@@ -3,3 +3,4 @@ export * from './runtime.module';
 export * from './connection-probes.module';
 export * from './run-app';
 export * from './http-app';
+export * from './json-body.guard';

@@ -17,6 +17,7 @@ import { appendNewer, CdcRelay, highWaterMarkKey, packBatch } from '@choreo/cdc'
 import { Streams } from '@choreo/contracts';
 import { freePort, startPostgres, startRedis, waitFor } from '@choreo/testing';
 import { writeBenchmarkSection } from './streams/bench-section';
+import { fmt, median } from './bench-stats';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const ROWS = Number(process.env['BENCH_CDC_ROWS'] ?? 150_000);
@@ -28,10 +29,8 @@ const CEILING_ROWS = Number(process.env['BENCH_CDC_CEILING_ROWS'] ?? 100_000);
 const CEILING_STREAM = 'bench.ceiling';
 const repoRoot = path.resolve(__dirname, '../../..');
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function loadRows(db: Client, from: number, count: number, perTransaction = 10_000): Promise<void> {
   for (let start = from; start < from + count; start += perTransaction) {

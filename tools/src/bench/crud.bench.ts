@@ -18,6 +18,7 @@ import {
   spawnBenchServer,
 } from './bench-server';
 import { writeBenchmarkSection } from './streams/bench-section';
+import { fmt, median } from './bench-stats';
 
 const TOKEN = 'bench-token-0123456789abcdef';
 const POOL_MAX = 10;
@@ -95,12 +96,6 @@ interface SideResult {
   fixed: Measure;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 interface Measure {
   reqPerSec: number;
   p50: number;
@@ -166,7 +161,6 @@ async function measure(
   };
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const micros = (n: number | undefined) => (n === undefined ? 'n/a' : fmt(n));
 
 async function main(): Promise<void> {

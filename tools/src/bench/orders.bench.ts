@@ -13,6 +13,7 @@ import { Database, syncEntitySchema } from '@choreo/persistence';
 import { PostgresServer, RedisServer, freePort, startPostgres, startRedis } from '@choreo/testing';
 import { autocannon, BenchServer, benchServerReady, CannonRequest, spawnBenchServer } from './bench-server';
 import { writeBenchmarkSection } from './streams/bench-section';
+import { fmt, median } from './bench-stats';
 
 const TOKEN = 'bench-token-0123456789abcdef';
 const POOL_MAX = 10;
@@ -188,13 +189,6 @@ async function measure(side: Side, productIds: string[], seconds: number, rate?:
     failures: result.non2xx + result.errors + result.timeouts,
   };
 }
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 async function main(): Promise<void> {
   const started = Date.now();

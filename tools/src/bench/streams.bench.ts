@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { writeBenchmarkSection } from './streams/bench-section';
+import { fmt, median } from './bench-stats';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const CONSUME_COUNT = Number(process.env['BENCH_CONSUME'] ?? 80_000);
@@ -150,12 +151,6 @@ async function withCpu(into: number[], messages: number, run: () => Promise<numb
   into.push((used.user + used.system) / messages);
   return rate;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   let ownRedis: RedisServer | undefined;

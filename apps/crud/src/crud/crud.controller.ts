@@ -14,7 +14,8 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryInput, nextPageLink } from '@choreo/entities';
-import { BearerAuthGuard, JsonBodyGuard, etagOf, parseIfMatch } from '@choreo/http';
+import { BearerAuthGuard, etagOf, parseIfMatch } from '@choreo/http';
+import { JsonBodyGuard } from '@choreo/runtime';
 import { EntityRow } from '@choreo/persistence';
 import { CrudService } from './crud.service';
 

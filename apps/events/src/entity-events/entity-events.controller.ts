@@ -11,7 +11,8 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { BearerAuthGuard, JsonBodyGuard, etagOf, parseIfMatch, validateWith } from '@choreo/http';
+import { BearerAuthGuard, etagOf, parseIfMatch, validateWith } from '@choreo/http';
+import { JsonBodyGuard } from '@choreo/runtime';
 import type { EntityRow } from '@choreo/persistence';
 import { idempotencyHeaders } from '../orders/order.dto';
 import { correlationOf } from '../orders/request-context';

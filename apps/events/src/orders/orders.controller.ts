@@ -22,7 +22,8 @@ import {
   orderIdParams,
   placeOrderBody,
 } from './order.dto';
-import { BearerAuthGuard, JsonBodyGuard, validateWith } from '@choreo/http';
+import { BearerAuthGuard, validateWith } from '@choreo/http';
+import { JsonBodyGuard } from '@choreo/runtime';
 
 @Controller('orders')
 @UseGuards(BearerAuthGuard)

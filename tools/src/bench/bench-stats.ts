@@ -1,0 +1,9 @@
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** A rate or count rounded and grouped for a table: 12,345. */
+export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
