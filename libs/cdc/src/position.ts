@@ -76,10 +76,15 @@ export function eventIdPrefix(lsnPrefixText: string): string {
   return `${lsn.slice(0, 8)}-${lsn.slice(8, 12)}-8cdc-8cdc-${lsn.slice(12, 16)}`;
 }
 
-/** The ordinal half of a position's text (8 upper-case hex digits). */
-export function ordinalText(ordinal: number): string {
+/** Throws unless `ordinal` fits a position's 8 hex digits. */
+export function checkOrdinal(ordinal: number): void {
   if (!Number.isSafeInteger(ordinal) || ordinal < 0 || ordinal > 0xffffffff) {
     throw new Error(`ordinal out of range: ${ordinal}`);
   }
+}
+
+/** The ordinal half of a position's text (8 upper-case hex digits). */
+export function ordinalText(ordinal: number): string {
+  checkOrdinal(ordinal);
   return ordinal.toString(16).toUpperCase().padStart(8, '0');
 }

@@ -4,6 +4,7 @@ import { columnValue, PgoutputDecoder } from './pgoutput-decoder';
 import { eventIdFor } from './position';
 import { RowChange } from './pgoutput-decoder';
 import { outboxEvent, RowChangeData, rowChangeEvent, transactionContext } from './relay-events';
+import { packBatch } from './stream-appender';
 
 const tx = transactionContext(0x16b374d848n, 1_763_769_600_123_456n);
 const relation = {
@@ -117,7 +118,11 @@ describe('relay events', () => {
       data,
     });
     expected.push('position', position);
-    expect(rowChangeEvent(change, tx, 42, primaryKey).fields).toEqual(expected);
+    const event = rowChangeEvent(change, tx, 42, primaryKey);
+    expect(event.position).toBe(position);
+    expect(event.fields).toEqual(expected);
+    // packBatch writes a row change from its parts: the same bytes as from its field list.
+    expect(packBatch([event])).toEqual(packBatch([{ stream: event.stream, position, fields: expected }]));
   });
 
   it('names a composite key as a JSON array', () => {

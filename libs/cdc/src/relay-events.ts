@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { encodeEnvelope, EventEnvelope, Streams, streamForAggregate } from '@choreo/contracts';
 import type { Pgoutput } from 'pg-logical-replication';
 import { RowChange, RowImage } from './pgoutput-decoder';
-import { eventIdFor, eventIdPrefix, formatLsn, lsnPrefix, ordinalText, positionText } from './position';
+import {
+  checkOrdinal,
+  eventIdFor,
+  eventIdPrefix,
+  formatLsn,
+  lsnPrefix,
+  ordinalText,
+  positionText,
+} from './position';
 
 /** One entry the relay appends: its stream, its position (text) and its flat XADD fields. */
 export interface RelayEvent {
@@ -25,20 +33,28 @@ export interface TransactionContext {
   readonly idPrefix: string;
   /** The tail shared by every row change's `data` of this transaction, from `"commitTime"` on. */
   readonly dataTail: string;
+  /** The same text as UTF-8, for packBatch to copy instead of encoding it again for every row. */
+  readonly bytes: { readonly positionPrefix: Buffer; readonly idPrefix: Buffer; readonly time: Buffer };
 }
 
 export function transactionContext(commitLsn: bigint, commitTimeMicros: bigint): TransactionContext {
   const time = new Date(Number(commitTimeMicros / 1000n)).toISOString();
   const lsn = formatLsn(commitLsn);
   const positionPrefix = lsnPrefix(commitLsn);
+  const idPrefix = eventIdPrefix(positionPrefix);
   return {
     commitLsn,
     commitTimeMicros,
     time,
     lsn,
     positionPrefix,
-    idPrefix: eventIdPrefix(positionPrefix),
+    idPrefix,
     dataTail: `,"commitTime":${JSON.stringify(time)},"lsn":${JSON.stringify(lsn)},"position":"${positionPrefix}:`,
+    bytes: {
+      positionPrefix: Buffer.from(`${positionPrefix}:`, 'latin1'),
+      idPrefix: Buffer.from(idPrefix, 'latin1'),
+      time: Buffer.from(time, 'latin1'),
+    },
   };
 }
 
@@ -75,6 +91,7 @@ function entry(stream: string, position: string, event: EventEnvelope): RelayEve
 interface RelationText {
   readonly stream: string;
   readonly types: Record<RowChange['tag'], string>;
+  readonly typeBytes: Record<RowChange['tag'], Buffer>;
   /** `data` up to the key: `{"table":…,"schema":…,"key":`. */
   readonly dataHead: string;
   /** `{"<column>":` for each column name seen as a one-column primary key (the key without an object). */
@@ -87,12 +104,18 @@ function relationText(relation: Pgoutput.MessageRelation): RelationText {
   let text = relationTexts.get(relation);
   if (!text) {
     const table = relation.name;
+    const types = {
+      insert: `${table}.${VERB.insert}`,
+      update: `${table}.${VERB.update}`,
+      delete: `${table}.${VERB.delete}`,
+    };
     text = {
       stream: Streams.cdc(table),
-      types: {
-        insert: `${table}.${VERB.insert}`,
-        update: `${table}.${VERB.update}`,
-        delete: `${table}.${VERB.delete}`,
+      types,
+      typeBytes: {
+        insert: Buffer.from(types.insert),
+        update: Buffer.from(types.update),
+        delete: Buffer.from(types.delete),
       },
       dataHead: `{"table":${JSON.stringify(table)},"schema":${JSON.stringify(relation.schema)},"key":`,
       keyHeads: new Map(),
@@ -105,19 +128,61 @@ function relationText(relation: Pgoutput.MessageRelation): RelationText {
 const imageJson = (image: RowImage | null): string => (image ? JSON.stringify(image) : 'null');
 
 /**
+ * A row change on `cdc.<table>`. One is made for every row, so it keeps what its stream entry is
+ * made of rather than the entry itself: packBatch writes these parts straight into a batch (the
+ * position and id as the ordinal's digits after text encoded once per transaction, the type as
+ * bytes encoded once per relation), and `fields` gives the same entry as a field list (the fields,
+ * in the same order, that `encodeEnvelope` of the envelope would give).
+ */
+export class RowChangeEntry implements RelayEvent {
+  constructor(
+    readonly stream: string,
+    readonly tx: TransactionContext,
+    readonly ordinal: number,
+    readonly type: string,
+    readonly typeBytes: Buffer,
+    /** The primary key as text; undefined when the table has none (the entry has no subject). */
+    readonly subject: string | undefined,
+    /** `data` up to its position's ordinal, which the ordinal's 8 digits and `"}` complete. */
+    readonly dataHead: string,
+  ) {}
+
+  get position(): string {
+    return positionText(this.tx.positionPrefix, this.ordinal);
+  }
+
+  get fields(): string[] {
+    const ordinalHex = ordinalText(this.ordinal);
+    const { tx, subject } = this;
+    const fields = ['id', tx.idPrefix + ordinalHex.toLowerCase(), 'type', this.type, 'source', RELAY_SOURCE];
+    if (subject !== undefined) fields.push('subject', subject);
+    fields.push(
+      'time',
+      tx.time,
+      'datacontenttype',
+      'application/json',
+      'data',
+      `${this.dataHead}${ordinalHex}"}`,
+      'position',
+      `${tx.positionPrefix}:${ordinalHex}`,
+    );
+    return fields;
+  }
+}
+
+/**
  * A row change as an event on `cdc.<table>`, subject the primary key, id derived from the position.
- * This runs once per row, so the XADD field list is written directly (the same fields, in the same
- * order, as `encodeEnvelope` of the envelope would give, and `data` the same text as
- * `JSON.stringify` of a RowChangeData) from text formatted once per relation and per transaction.
+ * `data` is the same text as `JSON.stringify` of a RowChangeData, written from text formatted once
+ * per relation and per transaction, with `JSON.stringify` only for the images, the key and
+ * `unchanged`.
  */
 export function rowChangeEvent(
   change: RowChange,
   tx: TransactionContext,
   ordinal: number,
   primaryKey: readonly string[],
-): RelayEvent {
-  const ordinalHex = ordinalText(ordinal);
-  const position = `${tx.positionPrefix}:${ordinalHex}`;
+): RowChangeEntry {
+  checkOrdinal(ordinal);
   const relation = relationText(change.relation);
   const image = change.after ?? change.before;
   let keyJson = 'null';
@@ -140,17 +205,18 @@ export function rowChangeEvent(
         : JSON.stringify(primaryKey.map((c) => image[c]));
   }
   const unchanged = change.unchanged.length === 0 ? '[]' : JSON.stringify(change.unchanged);
-  const data =
+  const dataHead =
     `${relation.dataHead}${keyJson},"before":${imageJson(change.before)},"after":${imageJson(change.after)}` +
-    `,"unchanged":${unchanged}${tx.dataTail}${ordinalHex}"}`;
-  const id = tx.idPrefix + ordinalHex.toLowerCase();
-  const type = relation.types[change.tag];
-  const fields =
-    subject === undefined
-      ? ['id', id, 'type', type, 'source', RELAY_SOURCE, 'time', tx.time]
-      : ['id', id, 'type', type, 'source', RELAY_SOURCE, 'subject', subject, 'time', tx.time];
-  fields.push('datacontenttype', 'application/json', 'data', data, 'position', position);
-  return { stream: relation.stream, position, fields };
+    `,"unchanged":${unchanged}${tx.dataTail}`;
+  return new RowChangeEntry(
+    relation.stream,
+    tx,
+    ordinal,
+    relation.types[change.tag],
+    relation.typeBytes[change.tag],
+    subject,
+    dataHead,
+  );
 }
 
 /** A TRUNCATE of a published table as a `<table>.truncated` event (no rows, no subject). */

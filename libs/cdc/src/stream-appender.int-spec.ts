@@ -97,12 +97,14 @@ describe('appendNewer (the high-water-mark script, real Redis)', () => {
       tx,
       3,
     );
-    const lookalike = rowChangeEvent(
+    // A row change's fields given as a plain list, with one constant the script would add differently.
+    const row = rowChangeEvent(
       { tag: 'insert', relation, before: null, after: { id: 2 }, unchanged: [] },
       tx,
       4,
       ['id'],
     );
+    const lookalike: RelayEvent = { stream: 's', position: row.position, fields: [...row.fields] };
     lookalike.fields[5] = 'someone-else';
     const batch = [keyed, keyless, { ...outbox, stream: 's' }, lookalike];
     expect(keyed.fields).toHaveLength(16);

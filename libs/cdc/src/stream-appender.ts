@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
-import { RELAY_SOURCE, RelayEvent } from './relay-events';
+import { RELAY_SOURCE, RelayEvent, RowChangeEntry } from './relay-events';
 
 /** The Redis key holding a stream's high-water mark: the position of the newest event it holds. */
 export function highWaterMarkKey(stream: string): string {
@@ -91,8 +91,9 @@ const HEADER = 5;
 
 /**
  * Whether `fields` are exactly what the script's `S` (`R`) shape writes back: a row change's
- * fields, with (without) subject. Anything else travels field by field, so the stream holds the
- * fields of every event as given, whichever way it went.
+ * fields, with (without) subject, given as a field list rather than as a RowChangeEntry. Anything
+ * else travels field by field, so the stream holds the fields of every event as given, whichever
+ * way it went.
  */
 function rowShape(fields: readonly string[], position: string): 'S' | 'R' | undefined {
   const at = fields.length - 14; // 2 with a subject, 0 without
@@ -156,6 +157,74 @@ function writeString(buffer: Buffer, offset: number, text: string): number {
   return start + length;
 }
 
+const UPPER_HEX = Buffer.from('0123456789ABCDEF', 'latin1');
+const LOWER_HEX = Buffer.from('0123456789abcdef', 'latin1');
+const QUOTE = 0x22;
+const CLOSING_BRACE = 0x7d;
+
+/** Writes an ordinal as the 8 hex digits of a position (upper case) or an id (lower case). */
+function writeOrdinal(buffer: Buffer, offset: number, ordinal: number, digits: Buffer): number {
+  for (let i = 7; i >= 0; i--, ordinal >>>= 4) buffer[offset + i] = digits[ordinal & 0xf];
+  return offset + 8;
+}
+
+/** Writes `prefix` and the ordinal's 8 hex digits as one MessagePack string. */
+function writePrefixed(
+  buffer: Buffer,
+  offset: number,
+  prefix: Buffer,
+  ordinal: number,
+  digits: Buffer,
+): number {
+  writeHeader(buffer, offset, STR32, prefix.length + 8);
+  buffer.set(prefix, offset + HEADER);
+  return writeOrdinal(buffer, offset + HEADER + prefix.length, ordinal, digits);
+}
+
+function writeBytes(buffer: Buffer, offset: number, bytes: Buffer): number {
+  writeHeader(buffer, offset, STR32, bytes.length);
+  buffer.set(bytes, offset + HEADER);
+  return offset + HEADER + bytes.length;
+}
+
+/**
+ * A row change in the script's `S` (`R`) shape: its position, id, type, subject and time from
+ * the ordinal's digits and bytes encoded once per transaction or relation, `data` as its head
+ * and the ordinal. The bytes are those of the strings `event.fields` holds.
+ */
+function writeRowChange(buffer: Buffer, offset: number, event: RowChangeEntry): number {
+  const { bytes } = event.tx;
+  offset = writePrefixed(buffer, offset, bytes.positionPrefix, event.ordinal, UPPER_HEX);
+  offset = writeString(buffer, offset, event.subject === undefined ? 'R' : 'S');
+  offset = writePrefixed(buffer, offset, bytes.idPrefix, event.ordinal, LOWER_HEX);
+  offset = writeBytes(buffer, offset, event.typeBytes);
+  if (event.subject !== undefined) offset = writeString(buffer, offset, event.subject);
+  offset = writeBytes(buffer, offset, bytes.time);
+  // data: its head, then the position's ordinal and `"}`.
+  const start = offset + HEADER;
+  let end = start + utf8Write.call(buffer, event.dataHead, start);
+  end = writeOrdinal(buffer, end, event.ordinal, UPPER_HEX);
+  buffer[end++] = QUOTE;
+  buffer[end++] = CLOSING_BRACE;
+  writeHeader(buffer, offset, STR32, end - start);
+  return end;
+}
+
+/** The most bytes writeRowChange can write for `event`. */
+function rowChangeBound(event: RowChangeEntry): number {
+  const { bytes } = event.tx;
+  return (
+    HEADER * 7 +
+    bytes.positionPrefix.length +
+    bytes.idPrefix.length +
+    bytes.time.length +
+    event.typeBytes.length +
+    (event.subject?.length ?? 0) * 3 +
+    event.dataHead.length * 3 +
+    27 // the ordinal's digits in position, id and data; the shape; data's closing `"}`
+  );
+}
+
 /**
  * A batch of events as one MessagePack array (see APPEND_NEWER_LUA). Every length is written as 32
  * bits, so a string's header can be filled in after the string was written (its UTF-8 length is
@@ -167,6 +236,10 @@ let scratch = Buffer.allocUnsafe(0);
 export function packBatch(events: readonly RelayEvent[]): Buffer {
   let bound = HEADER;
   for (const event of events) {
+    if (event instanceof RowChangeEntry) {
+      bound += rowChangeBound(event);
+      continue;
+    }
     bound += HEADER * 3 + 3 + event.position.length * 3;
     for (const field of event.fields) bound += HEADER + field.length * 3;
   }
@@ -176,6 +249,11 @@ export function packBatch(events: readonly RelayEvent[]): Buffer {
   let offset = HEADER;
   let values = 0;
   for (const event of events) {
+    if (event instanceof RowChangeEntry) {
+      values += event.subject === undefined ? 6 : 7;
+      offset = writeRowChange(buffer, offset, event);
+      continue;
+    }
     const fields = event.fields;
     const shape = rowShape(fields, event.position);
     values += shape === 'S' ? 7 : shape === 'R' ? 6 : fields.length + 3;
