@@ -611,6 +611,17 @@ describe('crud app /crud/:entity (real PostgreSQL)', () => {
       expect(docs.status).toBe(200);
       expect(String(docs.body)).toContain('swagger-ui');
     });
+
+    it.each(['/docs', '/docs/'])('serves Swagger UI at %s with every asset it links to', async (page) => {
+      const html = String((await call('GET', page)).body);
+      const assets = [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map(([, link]) => link);
+      expect(assets.length).toBeGreaterThanOrEqual(4);
+      for (const asset of assets) {
+        const url = new URL(asset, `${base}${page}`);
+        const response = await fetch(url);
+        expect({ asset: url.pathname, status: response.status }).toEqual({ asset: url.pathname, status: 200 });
+      }
+    });
   });
 
   describe('CHECK constraints', () => {
