@@ -619,7 +619,10 @@ describe('crud app /crud/:entity (real PostgreSQL)', () => {
       for (const asset of assets) {
         const url = new URL(asset, `${base}${page}`);
         const response = await fetch(url);
-        expect({ asset: url.pathname, status: response.status }).toEqual({ asset: url.pathname, status: 200 });
+        expect({ asset: url.pathname, status: response.status }).toEqual({
+          asset: url.pathname,
+          status: 200,
+        });
       }
     });
   });
