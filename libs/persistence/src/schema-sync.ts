@@ -17,22 +17,43 @@ export interface TableState {
   indexes: string[];
   /** Names of the table's CHECK constraints (managed ones and any made by hand). */
   checks: string[];
+  /** Those of `checks` added NOT VALID and not validated yet (a sync cut off before it validated them). */
+  unvalidatedChecks: string[];
   replicaIdentityFull: boolean;
   hasRows: boolean;
+}
+
+/** A CHECK that an existing table's rows may break: added NOT VALID, then validated. */
+export interface CheckToValidate {
+  check: CheckModel;
+  /** `ALTER TABLE … VALIDATE CONSTRAINT …`, run after the sync's transaction commits. */
+  validate: string;
+  /** Its column is added by the same sync, so its rows can only be counted inside the transaction. */
+  onNewColumn: boolean;
 }
 
 /** The statements that bring a table to its definition, or why that would be destructive. */
 export interface SchemaPlan {
   statements: string[];
   refusals: string[];
-  /** The statements among `statements` that add a CHECK to an existing table, whose rows may break it. */
-  newChecks: Map<string, CheckModel>;
+  /** The table's CHECKs that existing rows may break, new ones and ones left unvalidated. */
+  checksToValidate: CheckToValidate[];
 }
 
-/** Schema sync found changes it will not make by itself; each refusal says what to do instead. */
+/**
+ * Schema sync found changes it will not make by itself; each refusal says what to do instead.
+ * `applied`: everything else was applied, and only a new rule that rows written during the sync
+ * break is left unvalidated (it guards new writes; the next sync validates it).
+ */
 export class SchemaSyncError extends Error {
-  constructor(readonly refusals: string[]) {
-    super(`entity schema sync refused (nothing was changed):\n${refusals.map((r) => `  - ${r}`).join('\n')}`);
+  constructor(
+    readonly refusals: string[],
+    { applied = false } = {},
+  ) {
+    const what = applied
+      ? 'entity schema sync applied, but a rule could not be validated (it checks new writes; the next start validates it again)'
+      : 'entity schema sync refused (nothing was changed)';
+    super(`${what}:\n${refusals.map((r) => `  - ${r}`).join('\n')}`);
     this.name = 'SchemaSyncError';
   }
 }
@@ -75,11 +96,12 @@ export function createTableSql(model: EntityModel): string[] {
  * Compares a definition with what the database has (`state`, undefined for a missing table) and
  * plans only additive changes: new table, new columns, new indexes, dropping NOT NULL, replica
  * identity, and the CHECK constraints of the fields' rules (a changed rule replaces its constraint).
- * Anything that could lose data or fail on existing rows is refused with a remedy; whether existing
- * rows break a new CHECK is only known when it is added (`newChecks`, see syncEntitySchema).
+ * Anything that could lose data or fail on existing rows is refused with a remedy. A CHECK on an
+ * existing table is added NOT VALID (no scan under the exclusive lock that adding it takes) and
+ * validated afterwards (`checksToValidate`, see syncEntitySchema).
  */
 export function planEntitySchema(model: EntityModel, state: TableState | undefined): SchemaPlan {
-  if (!state) return { statements: createTableSql(model), refusals: [], newChecks: new Map() };
+  if (!state) return { statements: createTableSql(model), refusals: [], checksToValidate: [] };
   const table = quoteIdent(model.table);
   const statements: string[] = [];
   const refusals: string[] = [];
@@ -137,15 +159,19 @@ export function planEntitySchema(model: EntityModel, state: TableState | undefin
     if (isManagedCheck(name) && !wanted.has(name))
       statements.push(`ALTER TABLE ${table} DROP CONSTRAINT ${quoteIdent(name)}`);
   }
-  const newChecks = new Map<string, CheckModel>();
+  const checksToValidate: CheckToValidate[] = [];
   for (const check of model.checks) {
-    if (state.checks.includes(check.name)) continue;
-    const statement = `ALTER TABLE ${table} ADD ${checkSql(check)}`;
-    statements.push(statement);
-    newChecks.set(statement, check);
+    const present = state.checks.includes(check.name);
+    if (present && !state.unvalidatedChecks.includes(check.name)) continue;
+    if (!present) statements.push(`ALTER TABLE ${table} ADD ${checkSql(check)} NOT VALID`);
+    checksToValidate.push({
+      check,
+      validate: `ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(check.name)}`,
+      onNewColumn: !existing.has(check.column),
+    });
   }
   if (!state.replicaIdentityFull) statements.push(`ALTER TABLE ${table} REPLICA IDENTITY FULL`);
-  return { statements, refusals, newChecks };
+  return { statements, refusals, checksToValidate };
 }
 
 /** Reads the state of `table` in the current schema; undefined when it does not exist. */
@@ -166,8 +192,9 @@ export async function readTableState(client: PoolClient, table: string): Promise
     `SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1`,
     [oid],
   );
-  const { rows: checks } = await client.query<{ name: string }>(
-    `SELECT conname AS name FROM pg_constraint WHERE conrelid = $1 AND contype = 'c' ORDER BY conname`,
+  const { rows: checks } = await client.query<{ name: string; validated: boolean }>(
+    `SELECT conname AS name, convalidated AS validated FROM pg_constraint
+      WHERE conrelid = $1 AND contype = 'c' ORDER BY conname`,
     [oid],
   );
   const { rows: nonEmpty } = await client.query<{ has: boolean }>(
@@ -177,6 +204,7 @@ export async function readTableState(client: PoolClient, table: string): Promise
     columns: columns.map((c) => ({ name: c.name, type: c.type, notNull: c.notnull })),
     indexes: indexes.map((i) => i.name),
     checks: checks.map((c) => c.name),
+    unvalidatedChecks: checks.filter((c) => !c.validated).map((c) => c.name),
     replicaIdentityFull: identity === 'f',
     hasRows: nonEmpty[0].has,
   };
@@ -194,29 +222,16 @@ export interface SchemaSyncOptions {
 const DUPLICATE_OBJECT = '42710';
 const CHECK_VIOLATION = '23514';
 
-/**
- * Runs `statement`, which adds `check` to a table that may have rows breaking it. Inside a
- * savepoint, so a violation leaves the transaction usable: it is counted and returned as a refusal
- * (the caller rolls everything back), and every other new check still gets tried and reported.
- */
-async function addCheck(
+/** Why the sync is refused when `n` rows of `model`'s table break `check`, with the query that finds them. */
+async function breakingRows(
   client: PoolClient,
   model: EntityModel,
   check: CheckModel,
-  statement: string,
 ): Promise<string | undefined> {
-  await client.query('SAVEPOINT add_check');
-  try {
-    await client.query(statement);
-    await client.query('RELEASE SAVEPOINT add_check');
-    return undefined;
-  } catch (error) {
-    await client.query('ROLLBACK TO SAVEPOINT add_check');
-    if ((error as { code?: string }).code !== CHECK_VIOLATION) throw error;
-  }
   const breaking = `SELECT * FROM ${quoteIdent(model.table)} WHERE NOT (${check.expression})`;
   const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${breaking}) AS r`);
   const n = rows[0].n;
+  if (n === 0) return undefined;
   return (
     `${model.table}.${check.column}: ${n} row${n === 1 ? '' : 's'} break${n === 1 ? 's' : ''} ${check.source} ` +
     `(${check.message}) of ${model.file}: fix or delete ${n === 1 ? 'it' : 'them'} (${breaking}), or relax the rule`
@@ -263,6 +278,12 @@ async function publishTables(client: PoolClient, publication: string, tables: st
  * lock (replicas starting together take turns; the second finds nothing to do), and publishes the
  * tables for CDC in that same transaction. Throws SchemaSyncError, changing nothing, if any change
  * would be destructive or existing rows break a new CHECK. Returns the statements run.
+ *
+ * A new CHECK on a table with rows never scans it under an exclusive lock: its breaking rows are
+ * counted first by a plain read (inside the transaction only when its column is new there), it is
+ * added NOT VALID in the transaction, and validated after the commit, which takes a lock that lets
+ * reads and writes go on. A row that breaks it, written between the count and the add, fails the
+ * validation: the rule then guards new writes already, and the next sync validates it again.
  */
 export async function syncEntitySchema(
   db: Database,
@@ -276,21 +297,20 @@ export async function syncEntitySchema(
       plans.push(planEntitySchema(model, await readTableState(client, model.table)));
     const refusals = plans.flatMap((p) => p.refusals);
     if (refusals.length > 0) throw new SchemaSyncError(refusals);
+    const checks = plans.flatMap((plan, i) => plan.checksToValidate.map((c) => ({ model: models[i], ...c })));
+    const broken: string[] = [];
+    for (const { model, check } of checks.filter((c) => !c.onNewColumn)) {
+      const refusal = await breakingRows(client, model, check);
+      if (refusal) broken.push(refusal);
+    }
+    if (broken.length > 0) throw new SchemaSyncError(broken);
     const statements = plans.flatMap((p) => p.statements);
-    const newChecks = new Map<string, { model: EntityModel; check: CheckModel }>();
-    plans.forEach((plan, i) => {
-      for (const [statement, check] of plan.newChecks) newChecks.set(statement, { model: models[i], check });
-    });
     await client.query('BEGIN');
     try {
-      const broken: string[] = [];
-      for (const statement of statements) {
-        const guarded = newChecks.get(statement);
-        if (!guarded) await client.query(statement);
-        else {
-          const refusal = await addCheck(client, guarded.model, guarded.check, statement);
-          if (refusal) broken.push(refusal);
-        }
+      for (const statement of statements) await client.query(statement);
+      for (const { model, check } of checks.filter((c) => c.onNewColumn)) {
+        const refusal = await breakingRows(client, model, check);
+        if (refusal) broken.push(refusal);
       }
       if (broken.length > 0) throw new SchemaSyncError(broken);
       if (options.publication) {
@@ -302,6 +322,20 @@ export async function syncEntitySchema(
       await client.query('ROLLBACK');
       throw error;
     }
+    for (const { model, check, validate } of checks) {
+      try {
+        await client.query(validate);
+        statements.push(validate);
+      } catch (error) {
+        if ((error as { code?: string }).code !== CHECK_VIOLATION) throw error;
+        // Rows written between the count and the add; the rule guards every write since the add.
+        const refusal = await breakingRows(client, model, check);
+        broken.push(
+          `${refusal ?? `${model.table}.${check.column} breaks ${check.source}`} (written during the sync)`,
+        );
+      }
+    }
+    if (broken.length > 0) throw new SchemaSyncError(broken, { applied: true });
     return statements;
   });
 }
