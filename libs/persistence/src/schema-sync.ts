@@ -222,7 +222,7 @@ export interface SchemaSyncOptions {
 const DUPLICATE_OBJECT = '42710';
 const CHECK_VIOLATION = '23514';
 
-/** Why the sync is refused when `n` rows of `model`'s table break `check`, with the query that finds them. */
+/** The refusal when rows of `model`'s table break `check`: how many, and the query that finds them. */
 async function breakingRows(
   client: PoolClient,
   model: EntityModel,
