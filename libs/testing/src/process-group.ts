@@ -98,11 +98,12 @@ export async function stopGroup(
   clearTimeout(timer);
 }
 
-/** Polls `probe` until it resolves true, failing with `what` after `timeoutMs`. */
+/** Polls `probe` every `intervalMs` until it resolves true, failing with `what` after `timeoutMs`. */
 export async function waitFor(
   what: string,
   probe: () => Promise<boolean>,
   timeoutMs = 30_000,
+  intervalMs = 50,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -112,7 +113,7 @@ export async function waitFor(
     } catch (error) {
       lastError = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`${what} not ready after ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
 }
