@@ -304,4 +304,37 @@ describe('CdcRelay (real PostgreSQL and Redis)', () => {
     );
     expect(worst).toBeLessThan(64 * MB);
   });
+
+  it('confirms on a graceful stop everything it appended, so the next start replays nothing', async () => {
+    await Promise.all(relays.map((relay) => relay.stop()));
+    const stream = Streams.cdc('hello');
+    const skipped = async (registry: Registry) =>
+      ((await registry.getSingleMetric('cdc_duplicates_skipped_total')?.get())?.values ?? []).reduce(
+        (sum, { value }) => sum + value,
+        0,
+      );
+    // No periodic status within the test: only the stop itself can confirm these rows.
+    const quiet = { statusIntervalMs: 600_000, heartbeatIntervalMs: 600_000 };
+    const first = createRelay(quiet);
+    await first.start();
+    const before = await redis.xlen(stream);
+    await db.query(`insert into hello (id, world) select g, 'stop' from generate_series(900001, 901000) g`);
+    await until(stream, before + 1000);
+    await first.stop();
+    const { rows } = await db.query<{ caught_up: boolean }>(
+      `select confirmed_flush_lsn >= $1::pg_lsn as caught_up from pg_replication_slots where slot_name = 'choreo_relay'`,
+      [first.confirmedLsn],
+    );
+    expect(rows).toEqual([{ caught_up: true }]);
+
+    const registry = new Registry();
+    const second = createRelay({ ...quiet, registry });
+    await second.start();
+    await db.query(`insert into hello (id, world) values (901001, 'after')`);
+    const all = await until(stream, before + 1001);
+    expect(all.slice(before).map((e) => e.subject)).toEqual(
+      Array.from({ length: 1001 }, (_, i) => String(900001 + i)),
+    );
+    expect(await skipped(registry)).toBe(0);
+  });
 });

@@ -40,7 +40,10 @@ export class ReplicationConnection {
   private head = 0;
   private paused = false;
   private wake: (() => void) | undefined;
+  /** Why `next()` throws once the queue is empty: the connection failed, or the reader was interrupted. */
   private failure: Error | undefined;
+  /** The connection failed or was closed: nothing more can be sent on it. */
+  private lost = false;
   private closed = false;
 
   constructor(private readonly options: ReplicationConnectionOptions) {
@@ -50,7 +53,7 @@ export class ReplicationConnection {
       application_name: options.applicationName ?? 'cdc-relay',
     };
     this.client = new Client(config);
-    this.client.on('error', (error: Error) => this.fail(error));
+    this.client.on('error', (error: Error) => this.lose(error));
   }
 
   /** Connects and starts streaming from the slot's confirmed position. */
@@ -67,8 +70,8 @@ export class ReplicationConnection {
       `START_REPLICATION SLOT ${identifier(this.options.slot)} LOGICAL 0/0 ` +
       `(proto_version '1', publication_names ${literal(this.options.publication)}, messages 'true')`;
     const ended = this.client.query(command).then(
-      () => this.fail(new Error('replication stream ended by the server')),
-      (error: Error) => this.fail(error),
+      () => this.lose(new Error('replication stream ended by the server')),
+      (error: Error) => this.lose(error),
     );
     await Promise.race([started, ended.then(() => Promise.reject(this.failure))]);
   }
@@ -121,7 +124,8 @@ export class ReplicationConnection {
    * the slot may forget WAL. `replyRequested` asks the server for a keepalive back.
    */
   sendStatus(confirmedLsn: bigint, replyRequested = false): void {
-    if (this.failure) return;
+    // Still sent after interrupt(): a stopping relay confirms what it appended on its way out.
+    if (this.lost) return;
     const message = Buffer.alloc(34);
     message[0] = 0x72; // 'r'
     message.writeBigUInt64BE(confirmedLsn, 1);
@@ -132,7 +136,10 @@ export class ReplicationConnection {
     this.connection().sendCopyFromChunk(message);
   }
 
-  /** Makes `next()` throw `reason` once the frames already queued are taken; the connection stays open. */
+  /**
+   * Makes `next()` throw `reason` once the frames already queued are taken; the connection stays
+   * open, so standby status can still be sent.
+   */
   interrupt(reason: Error): void {
     this.fail(reason);
   }
@@ -141,7 +148,7 @@ export class ReplicationConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.fail(new Error('replication connection closed'));
+    this.lose(new Error('replication connection closed'));
     await this.client.end().catch(() => undefined);
   }
 
@@ -171,6 +178,11 @@ export class ReplicationConnection {
       this.connection().stream.pause();
     }
     this.wakeReader();
+  }
+
+  private lose(error: Error): void {
+    this.lost = true;
+    this.fail(error);
   }
 
   private fail(error: Error): void {
