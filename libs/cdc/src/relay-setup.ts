@@ -1,4 +1,5 @@
 import type { ClientBase } from 'pg';
+import { ActionableError } from '@choreo/config';
 
 /** What the relay publishes: every table named here goes to `cdc.<table>`. */
 export interface PublicationOptions {
@@ -9,7 +10,7 @@ export interface PublicationOptions {
 }
 
 /** A start-up check that failed; the message says what to change. The relay does not start. */
-export class CdcSetupError extends Error {
+export class CdcSetupError extends ActionableError {
   constructor(message: string) {
     super(message);
     this.name = 'CdcSetupError';

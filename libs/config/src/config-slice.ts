@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ActionableError } from './actionable-error';
 
 /**
  * One concern's settings: the environment variables it reads (a zod shape, so each variable says
@@ -20,7 +21,7 @@ export function configSlice<S extends z.ZodRawShape, T>(
 }
 
 /** What is wrong with the environment: every bad or missing variable and what it expects. */
-export class ConfigError extends Error {
+export class ConfigError extends ActionableError {
   constructor(readonly problems: { variable: string; problem: string }[]) {
     super(
       `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +

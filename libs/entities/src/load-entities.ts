@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { ActionableError } from '@choreo/config';
 import { FIELD_TYPES, entityDefinition } from './definition';
 import { EntityCatalog, EntityModel, compileEntity } from './entity-model';
 
@@ -12,7 +13,7 @@ export interface DefinitionProblem {
 }
 
 /** Every problem of every definition file, so one run reports them all. */
-export class EntityDefinitionError extends Error {
+export class EntityDefinitionError extends ActionableError {
   constructor(readonly problems: DefinitionProblem[]) {
     super(
       `invalid entity definition${problems.length === 1 ? '' : 's'}:\n` +

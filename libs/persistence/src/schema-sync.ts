@@ -1,4 +1,5 @@
 import { PoolClient } from 'pg';
+import { ActionableError } from '@choreo/config';
 import {
   CheckModel,
   ColumnModel,
@@ -45,7 +46,7 @@ export interface SchemaPlan {
  * `applied`: everything else was applied, and only a new rule that rows written during the sync
  * break is left unvalidated (it guards new writes; the next sync validates it).
  */
-export class SchemaSyncError extends Error {
+export class SchemaSyncError extends ActionableError {
   constructor(
     readonly refusals: string[],
     { applied = false } = {},

@@ -2,6 +2,7 @@ import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import {
+  ActionableError,
   ConfigError,
   ConfigOf,
   ConfigSlice,
@@ -85,9 +86,13 @@ export function start(app: string, main: () => Promise<unknown>): void {
   Promise.resolve()
     .then(main)
     .catch((error: unknown) => {
-      process.stderr.write(
-        `${app}: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
+      const text =
+        error instanceof ActionableError
+          ? `${error.name}: ${error.message}`
+          : error instanceof Error
+            ? (error.stack ?? error.message)
+            : String(error);
+      process.stderr.write(`${app}: failed to start: ${text}\n`);
       process.exit(1);
     });
 }
