@@ -315,7 +315,7 @@ export async function syncEntitySchema(
       }
       if (broken.length > 0) throw new SchemaSyncError(broken);
       if (options.publication) {
-        const tables = catalog.all().map((model) => model.table);
+        const tables = models.map((model) => model.table);
         statements.push(...(await publishTables(client, options.publication, tables)));
       }
       await client.query('COMMIT');
