@@ -11,7 +11,8 @@ import {
   replaceQueryParameters,
   stripTrailingSemicolon,
 } from './definition';
-import { EntityError, FieldProblem, formatPath, problemsFromZod } from './errors';
+import { FieldProblem, formatPath, problemsFromZod } from '@choreo/http';
+import { EntityError } from './errors';
 
 /** A value as it is sent to PostgreSQL as a query parameter. */
 export type SqlValue = string | number | boolean | null;

@@ -1,14 +1,8 @@
-import type { z } from 'zod';
-
-/** One thing wrong with a request: the field (or filter, or parameter) and what is wrong with it. */
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+import { ApiError, FieldProblem, invalidMessage } from '@choreo/http';
 
 /**
- * Every way an entity operation can fail that the caller can act on. libs/http maps each code to
- * one HTTP status; the events path raises the same codes from the same repository.
+ * Every way an entity operation can fail that the caller can act on, each with its one HTTP
+ * status; the events path raises the same codes from the same repository.
  */
 export const EntityErrorCode = {
   /** The body, a filter or a parameter is invalid: 400, naming each field. */
@@ -24,21 +18,27 @@ export const EntityErrorCode = {
 } as const;
 export type EntityErrorCode = (typeof EntityErrorCode)[keyof typeof EntityErrorCode];
 
-export class EntityError extends Error {
+const HTTP_OF: Record<EntityErrorCode, { status: number; error: string }> = {
+  [EntityErrorCode.Invalid]: { status: 400, error: 'validation_failed' },
+  [EntityErrorCode.UnknownEntity]: { status: 404, error: 'unknown_entity' },
+  [EntityErrorCode.NotFound]: { status: 404, error: 'not_found' },
+  [EntityErrorCode.Conflict]: { status: 409, error: 'unique_violation' },
+  [EntityErrorCode.Stale]: { status: 412, error: 'precondition_failed' },
+};
+
+export class EntityError extends ApiError {
   constructor(
     readonly code: EntityErrorCode,
     message: string,
-    readonly problems: FieldProblem[] = [],
-    /** The field at fault, for a conflict. */
-    readonly field?: string,
+    problems: FieldProblem[] = [],
+    field?: string,
   ) {
-    super(message);
+    super(HTTP_OF[code].status, HTTP_OF[code].error, message, problems, field);
     this.name = 'EntityError';
   }
 
-  static invalid(problems: FieldProblem[], what = 'request'): EntityError {
-    const list = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-    return new EntityError(EntityErrorCode.Invalid, `invalid ${what}: ${list}`, problems);
+  static override invalid(problems: FieldProblem[], what = 'request'): EntityError {
+    return new EntityError(EntityErrorCode.Invalid, invalidMessage(problems, what), problems);
   }
 
   static unknownEntity(name: string): EntityError {
@@ -68,48 +68,4 @@ export class EntityError extends Error {
       `${entity} ${id} has changed (now version ${current}); read it again and retry with its ETag`,
     );
   }
-}
-
-/** A readable dotted path: `items[1].price`, or `body` for the top level. */
-export function formatPath(path: readonly PropertyKey[], root = 'body'): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out === '' ? root : out;
-}
-
-/** zod issues as field problems; unknown keys become one problem per key. */
-export function problemsFromZod(error: z.ZodError, prefix: readonly PropertyKey[] = []): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  for (const issue of error.issues) {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys)
-        problems.push({ field: formatPath([...path, key]), message: 'unknown field' });
-    } else if (
-      (issue.code === 'invalid_type' || issue.code === 'invalid_union') &&
-      issue.input === undefined
-    ) {
-      // Callers parse with `reportInput: true`, so an undefined input is a missing key.
-      problems.push({ field: formatPath(path), message: 'is required' });
-    } else if (issue.code === 'invalid_union') {
-      problems.push({ field: formatPath(path), message: unionMessage(issue.errors) });
-    } else {
-      problems.push({ field: formatPath(path), message: issue.message.replace(/^Invalid input: /, '') });
-    }
-  }
-  return problems;
-}
-
-// A union (a decimal is a number or a numeric string) fails in every branch; when the input had
-// one branch's type, that branch's complaint is the useful one.
-function unionMessage(branches: z.core.$ZodIssue[][]): string {
-  const specific = branches.flat().find((issue) => issue.code !== 'invalid_type');
-  if (specific) return specific.message;
-  const expected = branches
-    .flat()
-    .flatMap((issue) => (issue.code === 'invalid_type' ? [issue.expected] : []));
-  return `expected ${[...new Set(expected)].join(' or ')}`;
 }

@@ -1,6 +1,7 @@
 import { FieldDefinition, RESERVED_QUERY_WORDS } from './definition';
 import { EntityModel, SqlValue, parseOperand, quoteIdent, shortHash } from './entity-model';
-import { EntityError, FieldProblem } from './errors';
+import type { FieldProblem } from '@choreo/http';
+import { EntityError } from './errors';
 
 /** The query string as the HTTP layer hands it over: repeated keys become arrays. */
 export type QueryInput = Record<string, string | string[] | undefined>;

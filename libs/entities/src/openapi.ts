@@ -1,20 +1,7 @@
+import { JsonSchema, OPENAPI_BEARER_SCHEME, OPENAPI_ERROR_SCHEMA, OpenApiFragment } from '@choreo/http';
 import { FieldDefinition, QueryParameterDefinition, hasDefault } from './definition';
 import { EntityCatalog, EntityModel } from './entity-model';
 import { FILTER_OPERATORS, ListLimits, DEFAULT_LIST_LIMITS } from './list-query';
-
-/** A JSON Schema (OpenAPI 3.1 dialect) object. */
-export type JsonSchema = { [key: string]: unknown };
-
-/** Paths and component schemas to merge into an OpenAPI 3.1 document (see libs/http). */
-export interface OpenApiFragment {
-  paths: Record<string, Record<string, unknown>>;
-  components: { schemas: Record<string, JsonSchema> };
-  tags?: { name: string; description?: string }[];
-}
-
-/** Names the error body schema and the bearer security scheme the HTTP layer declares. */
-export const OPENAPI_ERROR_SCHEMA = '#/components/schemas/Error';
-export const OPENAPI_BEARER_SCHEME = 'bearer';
 
 function pascal(name: string): string {
   return name.replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());

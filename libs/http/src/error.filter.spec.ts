@@ -1,22 +1,19 @@
 import { ConflictException, HttpException, NotFoundException } from '@nestjs/common';
-import { EntityError } from '@choreo/entities';
+import { ApiError } from './api-error';
 import { errorResponse } from './error.filter';
 import { parseIfMatch } from './etag';
 
 describe('errorResponse', () => {
-  it('maps each entity error code to its status', () => {
-    expect(errorResponse(EntityError.invalid([{ field: 'price', message: 'must be >= 0' }]))).toMatchObject({
+  it('answers an ApiError with its own status and code, naming the fields of a 400', () => {
+    expect(errorResponse(ApiError.invalid([{ field: 'price', message: 'must be >= 0' }], 'body'))).toEqual({
       statusCode: 400,
       error: 'validation_failed',
+      message: 'invalid body: price: must be >= 0',
       issues: [{ field: 'price', message: 'must be >= 0' }],
     });
-    expect(errorResponse(EntityError.unknownEntity('x')).statusCode).toBe(404);
-    expect(errorResponse(EntityError.notFound('product', '1')).statusCode).toBe(404);
-    expect(errorResponse(EntityError.conflict('gadget', 'sku'))).toMatchObject({
-      statusCode: 409,
-      field: 'sku',
-    });
-    expect(errorResponse(EntityError.stale('product', '1', 3)).statusCode).toBe(412);
+    expect(
+      errorResponse(new ApiError(409, 'unique_violation', 'taken', [{ field: 'sku', message: 'x' }], 'sku')),
+    ).toEqual({ statusCode: 409, error: 'unique_violation', message: 'taken', field: 'sku' });
   });
 
   it('keeps the body of Nest exceptions and maps body-parser refusals', () => {
@@ -55,6 +52,6 @@ describe('parseIfMatch', () => {
     expect(parseIfMatch('W/"12"')).toBe(12);
     expect(parseIfMatch(undefined)).toBeUndefined();
     expect(parseIfMatch('*')).toBeUndefined();
-    expect(() => parseIfMatch('"abc"')).toThrow(EntityError);
+    expect(() => parseIfMatch('"abc"')).toThrow(expect.objectContaining({ statusCode: 412 }));
   });
 });

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { EntityError, EntityErrorCode, FieldProblem } from '@choreo/entities';
+import { ApiError, FieldProblem } from './api-error';
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
@@ -14,14 +14,6 @@ export interface ErrorBody {
   field?: string;
 }
 
-const ENTITY_ERRORS: Record<EntityErrorCode, { status: number; error: string }> = {
-  [EntityErrorCode.Invalid]: { status: HttpStatus.BAD_REQUEST, error: 'validation_failed' },
-  [EntityErrorCode.UnknownEntity]: { status: HttpStatus.NOT_FOUND, error: 'unknown_entity' },
-  [EntityErrorCode.NotFound]: { status: HttpStatus.NOT_FOUND, error: 'not_found' },
-  [EntityErrorCode.Conflict]: { status: HttpStatus.CONFLICT, error: 'unique_violation' },
-  [EntityErrorCode.Stale]: { status: HttpStatus.PRECONDITION_FAILED, error: 'precondition_failed' },
-};
-
 function snake(text: string): string {
   return text
     .toLowerCase()
@@ -31,13 +23,12 @@ function snake(text: string): string {
 
 /** Maps an error to the status and body a client gets. Unknown errors are 500 and say nothing more. */
 export function errorResponse(error: unknown): ErrorBody {
-  if (error instanceof EntityError) {
-    const { status, error: code } = ENTITY_ERRORS[error.code];
+  if (error instanceof ApiError) {
     return {
-      statusCode: status,
-      error: code,
+      statusCode: error.statusCode,
+      error: error.error,
       message: error.message,
-      ...(error.code === EntityErrorCode.Invalid ? { issues: error.problems } : {}),
+      ...(error.statusCode === 400 ? { issues: error.problems } : {}),
       ...(error.field !== undefined ? { field: error.field } : {}),
     };
   }
@@ -62,7 +53,7 @@ export function errorResponse(error: unknown): ErrorBody {
 }
 
 /**
- * One place where errors become HTTP: EntityError codes and Nest HttpExceptions (Nest hands Fastify's
+ * One place where errors become HTTP: ApiErrors (EntityError among them) and Nest HttpExceptions (Nest hands Fastify's
  * own refusals, e.g. a body over the limit, over as HttpExceptions with Fastify's status and message).
  */
 @Catch()

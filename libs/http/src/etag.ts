@@ -1,4 +1,4 @@
-import { EntityError, EntityErrorCode } from '@choreo/entities';
+import { ApiError } from './api-error';
 
 /** The ETag of an entity row: its version, quoted. */
 export function etagOf(row: { version: number }): string {
@@ -13,8 +13,9 @@ export function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
   const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(header);
   if (!match) {
-    throw new EntityError(
-      EntityErrorCode.Stale,
+    throw new ApiError(
+      412,
+      'precondition_failed',
       `If-Match ${header} is not an ETag of this API (expected e.g. "3")`,
     );
   }

@@ -1,3 +1,4 @@
+export * from './api-error';
 export * from './auth.guard';
 export * from './error.filter';
 export * from './validation';

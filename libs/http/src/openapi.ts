@@ -1,9 +1,22 @@
 import type { INestApplication } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { OPENAPI_BEARER_SCHEME, OpenApiFragment } from '@choreo/entities';
 
 export type OpenApiDocument = OpenAPIObject;
+
+/** A JSON Schema (OpenAPI 3.1 dialect) object. */
+export type JsonSchema = { [key: string]: unknown };
+
+/** Paths and component schemas to merge into an OpenAPI 3.1 document with `createOpenApiDocument`. */
+export interface OpenApiFragment {
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, JsonSchema> };
+  tags?: { name: string; description?: string }[];
+}
+
+/** Names the error body schema and the bearer security scheme every document declares. */
+export const OPENAPI_ERROR_SCHEMA = '#/components/schemas/Error';
+export const OPENAPI_BEARER_SCHEME = 'bearer';
 
 export interface OpenApiInfo {
   title: string;

@@ -1,15 +1,15 @@
 import { PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
-import { EntityError, problemsFromZod } from '@choreo/entities';
+import { ApiError, problemsFromZod } from './api-error';
 
 /**
- * Parses request input with a zod schema; a failure is EntityError('invalid'), a 400 that names
+ * Parses request input with a zod schema; a failure is ApiError.invalid, a 400 that names
  * every bad field (`items[0].quantity: must be >= 1`). `what` names the input in the message.
  */
 export function validateWith<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.output<S> {
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  throw EntityError.invalid(problemsFromZod(result.error), what);
+  throw ApiError.invalid(problemsFromZod(result.error), what);
 }
 
 /** The same as a Nest pipe: `@Body(new ZodValidationPipe(schema)) body: Order`. */

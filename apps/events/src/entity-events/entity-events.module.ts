@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { EntityCatalog, entitiesOpenApi, OpenApiFragment } from '@choreo/entities';
+import { EntityCatalog, entitiesOpenApi } from '@choreo/entities';
+import type { OpenApiFragment } from '@choreo/http';
 import { EntityRepository } from '@choreo/persistence';
 import { EventsOpenApi } from '../orders/orders.module';
 import { EntityEventsController } from './entity-events.controller';

@@ -9,12 +9,12 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
-import type { OpenApiFragment } from '@choreo/entities';
 import {
   AUTH_OPTIONS,
   AuthOptions,
   BearerAuthGuard,
   HttpErrorFilter,
+  OpenApiFragment,
   createOpenApiDocument,
   serveOpenApi,
 } from '@choreo/http';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OPENAPI_BEARER_SCHEME, OPENAPI_ERROR_SCHEMA, OpenApiFragment } from '@choreo/entities';
+import { OPENAPI_BEARER_SCHEME, OPENAPI_ERROR_SCHEMA, OpenApiFragment } from '@choreo/http';
 import { ORDER_STATUSES, orderLine } from '@choreo/contracts';
 import { ORDER_ACTIONS } from './order-state-machine';
 import { orderActionBody, placeOrderBody } from './order.dto';
