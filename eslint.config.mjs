@@ -33,6 +33,8 @@ export default [
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib'] },
             // The contracts are the bottom of the graph: they import nothing of ours.
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
+            // The real-time client is bundled into the browser page: the wire contracts only.
+            { sourceTag: 'scope:realtime-client', onlyDependOnLibsWithTags: ['scope:contracts'] },
           ],
         },
       ],

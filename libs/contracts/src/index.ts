@@ -1,3 +1,4 @@
 export * from './streams';
 export * from './envelope';
 export * from './catalog';
+export * from './realtime';
