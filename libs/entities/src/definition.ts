@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { aggregationRule } from '@choreo/aggregation';
 
 /** Longest PostgreSQL identifier; longer names are silently truncated, which would break lookups. */
 export const MAX_IDENTIFIER = 63;
@@ -185,6 +186,12 @@ export const entityDefinition = z
     fields: z.record(identifier, fieldDefinition),
     indexes: z.array(indexDefinition).optional(),
     queries: z.record(identifier, namedQuery).optional(),
+    aggregations: z
+      .array(aggregationRule)
+      .optional()
+      .describe(
+        'windowed aggregation rules over this entity (cdc.<name> by default); see docs/aggregations.md',
+      ),
   })
   .strict()
   .superRefine((entity, ctx) => {

@@ -1,3 +1,4 @@
+import { aggregateEvents } from './aggregate/aggregate.events';
 import { courierEvents } from './courier/courier.events';
 import { EventDataError, EventDefinition } from './event-definition';
 import { kitchenEvents } from './kitchen/kitchen.events';
@@ -8,10 +9,14 @@ export * from './order/order.events';
 export * from './kitchen/kitchen.events';
 export * from './courier/courier.events';
 export * from './entity/entity.events';
+export * from './aggregate/aggregate.events';
 
 /** Every fixed-type event of the v1 catalog, by type (entity events are per entity: see entityEventData). */
 export const eventCatalog: ReadonlyMap<string, EventDefinition> = new Map(
-  [...orderEvents, ...kitchenEvents, ...courierEvents].map((d) => [d.type, d as EventDefinition]),
+  [...orderEvents, ...kitchenEvents, ...courierEvents, ...aggregateEvents].map((d) => [
+    d.type,
+    d as EventDefinition,
+  ]),
 );
 
 /** Validates an event's data against its catalog definition; throws EventDataError for unknown types too. */
