@@ -12,7 +12,17 @@ const identifier = z
 /** Columns every entity table has; a field may not take these names. */
 export const SYSTEM_COLUMNS = ['version', 'created_at', 'updated_at'] as const;
 /** Query-string words of the list API; a field named like one could not be filtered. */
-export const RESERVED_QUERY_WORDS = ['order', 'limit', 'offset', 'select', 'cursor'] as const;
+export const RESERVED_QUERY_WORDS = [
+  'order',
+  'limit',
+  'offset',
+  'select',
+  'cursor',
+  'columns',
+  'on_conflict',
+  'or',
+  'and',
+] as const;
 
 const common = {
   description: z.string().optional(),

@@ -409,7 +409,7 @@ function buildValueSchema(
   const c: Constraints = constrained ? f : {};
   switch (field.type) {
     case 'text': {
-      let text = z.string();
+      let text = z.string().refine((v) => !v.includes('\0'), NUL_MESSAGE);
       if (c.pattern !== undefined)
         text = text.regex(new RegExp(`^(?:${c.pattern})$`, 'u'), `must match ${c.pattern}`);
       let schema: z.ZodType<string> = text;
@@ -445,12 +445,27 @@ function buildValueSchema(
       return z.iso.date('expected a date such as 2026-01-31');
     case 'jsonb':
       // Sent as JSON text: node-postgres would turn a JS array into a PostgreSQL array.
-      return z.json().transform((value) => JSON.stringify(value));
+      return z
+        .json()
+        .refine((value) => !hasNul(value), `${NUL_MESSAGE} (in a string or key)`)
+        .transform((value) => JSON.stringify(value));
     case 'enum':
       return f.values
         ? z.enum(f.values as [string, ...string[]], `must be one of ${f.values.join(', ')}`)
         : z.string();
   }
+}
+
+/** PostgreSQL stores no NUL (U+0000) in text or jsonb: refused up front, never a 500. */
+export const NUL_MESSAGE = 'contains a NUL character (U+0000), which PostgreSQL cannot store';
+
+// JSON depth is bounded by the body parser (see libs/runtime), so the recursion is too.
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).some(([key, item]) => key.includes('\0') || hasNul(item));
+  return false;
 }
 
 function codePoints(text: string): number {
@@ -519,24 +534,36 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** The columns and values of a write, in a stable column order. */
 export type WriteValues = Map<string, SqlValue>;
 
-const bodySchemas = new WeakMap<EntityModel, { create?: z.ZodType; patch?: z.ZodType }>();
+/** `upsert` is a create that may name the primary key of any type (the conflict target). */
+export type WriteMode = 'create' | 'patch' | 'upsert';
+
+const bodySchemas = new WeakMap<EntityModel, Partial<Record<WriteMode, z.ZodType>>>();
 
 /** The zod schema of a create or patch body (read-only columns are checked before it). */
-function bodySchema(model: EntityModel, mode: 'create' | 'patch'): z.ZodType {
+function bodySchema(model: EntityModel, mode: WriteMode): z.ZodType {
   let cached = bodySchemas.get(model);
   if (!cached) bodySchemas.set(model, (cached = {}));
   if (cached[mode]) return cached[mode];
   const shape: Record<string, z.ZodType<SqlValue | undefined>> = {};
   for (const [name, field] of model.fields) {
     let schema: z.ZodType<SqlValue | undefined> = valueSchema(field, true);
-    const mustGive = mode === 'create' && field.required === true && !hasDefault(field);
+    const mustGive = mode !== 'patch' && field.required === true && !hasDefault(field);
     if (!field.required) schema = schema.nullable();
     if (!mustGive) schema = schema.optional();
     shape[name] = schema;
   }
   const pk = model.primaryKey;
-  if (mode === 'create' && pk.type !== 'bigint') {
-    shape[pk.name] = pk.type === 'uuid' ? z.uuid('expected a UUID').optional() : z.string().min(1).max(200);
+  if (mode === 'upsert' && pk.type === 'bigint') {
+    shape[pk.name] = z.union([z.int().positive(), z.string().regex(/^\d{1,19}$/)]).optional();
+  } else if (mode !== 'patch' && pk.type !== 'bigint') {
+    shape[pk.name] =
+      pk.type === 'uuid'
+        ? z.uuid('expected a UUID').optional()
+        : z
+            .string()
+            .min(1)
+            .max(200)
+            .refine((v) => !v.includes('\0'), NUL_MESSAGE);
   }
   return (cached[mode] = z.object(shape).strict());
 }
@@ -548,7 +575,7 @@ function bodySchema(model: EntityModel, mode: 'create' | 'patch'): z.ZodType {
 export function validateWrite(
   model: EntityModel,
   body: unknown,
-  mode: 'create' | 'patch',
+  mode: WriteMode,
   path: PropertyKey[] = [],
 ): WriteValues {
   if (!isPlainObject(body)) {
@@ -558,7 +585,10 @@ export function validateWrite(
   const pk = model.primaryKey;
   const rest: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
-    if (READ_ONLY.has(key) || (key === pk.name && (mode === 'patch' || pk.type === 'bigint'))) {
+    if (
+      READ_ONLY.has(key) ||
+      (key === pk.name && (mode === 'patch' || (mode === 'create' && pk.type === 'bigint')))
+    ) {
       problems.push({ field: formatPath([...path, key]), message: 'is read-only' });
     } else {
       rest[key] = value;
@@ -582,7 +612,10 @@ export function validateWrite(
 const ID_SCHEMAS: Record<PrimaryKeyModel['type'], z.ZodType<string>> = {
   uuid: z.uuid('expected a UUID'),
   bigint: z.string().regex(/^\d{1,19}$/, 'expected a positive integer'),
-  text: z.string().min(1),
+  text: z
+    .string()
+    .min(1)
+    .refine((v) => !v.includes('\0'), NUL_MESSAGE),
 };
 
 export function parseId(model: EntityModel, id: string): SqlValue {

@@ -1,6 +1,7 @@
 import { parseEntity } from './load-entities';
 import { EntityModel, validateWrite } from './entity-model';
-import { buildListStatement, encodeCursor, nextPageLink, splitList } from './list-query';
+import { buildListStatement, encodeCursor, nextPageLink } from './list-query';
+import { splitList } from './filters';
 import { EntityError } from './errors';
 
 const definition = `
@@ -70,16 +71,18 @@ describe('list statements', () => {
           active: 'gt.true',
           'name;drop table product': 'eq.x',
           order: 'price.sideways,nope',
-          select: 'id,"name"',
+          select: 'id,"nom",maker(*),price::text',
           limit: '-1',
         }),
       ),
     ).toEqual([
       'price: expected a decimal number such as 12.50',
-      "stock: unknown operator 'between' (one of eq, neq, gt, gte, lt, lte, like, ilike, in, is)",
+      "stock: unknown operator 'between' (one of eq, neq, gt, gte, lt, lte, like, ilike, match, imatch, in, is, isdistinct, cs, cd, fts, plfts, phfts, wfts)",
       'active: gt is not available for boolean fields',
       'name;drop table product: unknown field of product',
-      'select: unknown field: "name"',
+      'select: unknown field: nom',
+      "select: 'maker(*)': embedding, casts and JSON paths are not supported",
+      "select: 'price::text': embedding, casts and JSON paths are not supported",
       "order: 'sideways' is not asc, desc, nullsfirst or nullslast",
       "order: unknown field 'nope'",
       'limit: expected a non-negative integer',

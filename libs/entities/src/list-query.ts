@@ -1,13 +1,7 @@
-import { FieldDefinition, RESERVED_QUERY_WORDS } from './definition';
-import { EntityModel, SqlValue, parseOperand, quoteIdent, shortHash } from './entity-model';
 import type { FieldProblem } from '@choreo/http';
+import { EntityModel, SqlValue, quoteIdent, shortHash } from './entity-model';
 import { EntityError } from './errors';
-
-/** The query string as the HTTP layer hands it over: repeated keys become arrays. */
-export type QueryInput = Record<string, string | string[] | undefined>;
-
-export const FILTER_OPERATORS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'in', 'is'] as const;
-export type FilterOperator = (typeof FILTER_OPERATORS)[number];
+import { FilterColumn, QueryInput, StatementBuilder, filterConditions, filterableColumns } from './filters';
 
 export interface ListLimits {
   /** Rows when `limit` is not given. */
@@ -28,6 +22,8 @@ export interface ListStatement {
   orderFingerprint: string;
   /** Whether the request continued after a `cursor`. */
   afterCursor: boolean;
+  /** The filters alone (no paging): `SELECT count(*)` over them and the values they use. */
+  where: { text: string; values: SqlValue[] };
 }
 
 /**
@@ -37,151 +33,52 @@ export interface ListStatement {
  */
 export const CURSOR_COLUMN = '_cursor';
 
-const COMPARISON: Record<Exclude<FilterOperator, 'in' | 'is' | 'like' | 'ilike'>, string> = {
-  eq: '=',
-  neq: '<>',
-  gt: '>',
-  gte: '>=',
-  lt: '<',
-  lte: '<=',
-};
-
-interface Column {
-  name: string;
-  sqlType: string;
-  notNull: boolean;
-  field: FieldDefinition;
-}
-
-/** Every filterable column of an entity, system columns included, each with a type to parse operands. */
-function filterableColumns(model: EntityModel): Map<string, Column> {
-  const columns = new Map<string, Column>();
-  for (const column of model.columns) {
-    let field = column.field;
-    if (!field) {
-      const type =
-        column.name === 'version'
-          ? 'integer'
-          : column.kind === 'system'
-            ? 'timestamp'
-            : model.primaryKey.type;
-      field = { type } as FieldDefinition;
-    }
-    columns.set(column.name, { name: column.name, sqlType: column.sqlType, notNull: column.notNull, field });
-  }
-  return columns;
-}
-
-/** Splits `a,b,"c,d"` into items; double quotes protect commas and parentheses. */
-export function splitList(text: string): string[] {
+/**
+ * The SELECT list of `select=`: `*`, `field`, `alias:field` (PostgREST's rename), comma-separated;
+ * `*` when absent. Embedding, casts and JSON paths are refused by name.
+ */
+export function selectList(
+  select: string | undefined,
+  columns: Map<string, FilterColumn>,
+  problems: FieldProblem[],
+): string {
+  if (select === undefined || select.trim() === '*') return '*';
   const items: string[] = [];
-  let current = '';
-  let quoted = false;
-  let wasQuoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '\\' && i + 1 < text.length) current += text[++i];
-      else if (ch === '"') quoted = false;
-      else current += ch;
-    } else if (ch === '"') {
-      quoted = true;
-      wasQuoted = true;
-    } else if (ch === ',') {
-      items.push(wasQuoted ? current : current.trim());
-      current = '';
-      wasQuoted = false;
-    } else {
-      current += ch;
+  const seen = new Set<string>();
+  for (const raw of select.split(',')) {
+    const item = raw.trim();
+    if (item === '*') {
+      items.push('*');
+      continue;
     }
+    const match = /^(?:([^:"()]+|"[^"]+"):)?([^:"()]+|"[^"]+")$/.exec(item);
+    const name = match?.[2].replace(/^"|"$/g, '');
+    if (!match || name === undefined || /->|\.\.\./.test(item)) {
+      const why = /[()]|->|::|\.\.\./.test(item)
+        ? 'embedding, casts and JSON paths are not supported'
+        : 'expected field or alias:field';
+      problems.push({ field: 'select', message: `'${item}': ${why}` });
+      continue;
+    }
+    if (!columns.has(name)) {
+      problems.push({ field: 'select', message: `unknown field: ${name}` });
+      continue;
+    }
+    const alias = match[1]?.replace(/^"|"$/g, '') ?? name;
+    if (!/^[\p{L}\p{N}_ $-]{1,63}$/u.test(alias)) {
+      problems.push({
+        field: 'select',
+        message: `alias '${alias}': letters, digits, _, $, - or space, at most 63`,
+      });
+      continue;
+    }
+    if (seen.has(alias)) continue;
+    seen.add(alias);
+    items.push(alias === name ? quoteIdent(name) : `${quoteIdent(name)} AS ${quoteIdent(alias)}`);
   }
-  items.push(wasQuoted ? current : current.trim());
-  return items;
-}
-
-const LIST_WORDS = new Set<string>(RESERVED_QUERY_WORDS);
-
-class StatementBuilder {
-  readonly values: SqlValue[] = [];
-  readonly problems: FieldProblem[] = [];
-
-  param(value: SqlValue | SqlValue[], columnType: string): string {
-    this.values.push(value as SqlValue);
-    // The base type: numeric(12,2) would round a filter operand before comparing.
-    const sqlType = columnType.replace(/\(.*\)$/, '');
-    return `$${this.values.length}::${Array.isArray(value) ? `${sqlType}[]` : sqlType}`;
-  }
-}
-
-function filterCondition(column: Column, expression: string, sql: StatementBuilder): string | undefined {
-  const label = column.name;
-  const fail = (message: string) => {
-    sql.problems.push({ field: label, message });
-    return undefined;
-  };
-  let rest = expression;
-  let negated = false;
-  if (rest.startsWith('not.')) {
-    negated = true;
-    rest = rest.slice(4);
-  }
-  const dot = rest.indexOf('.');
-  if (dot < 0)
-    return fail(
-      `expected operator.value, e.g. eq.${'something'} (operators: ${FILTER_OPERATORS.join(', ')})`,
-    );
-  const operator = rest.slice(0, dot) as FilterOperator;
-  const operand = rest.slice(dot + 1);
-  if (!FILTER_OPERATORS.includes(operator))
-    return fail(`unknown operator '${operator}' (one of ${FILTER_OPERATORS.join(', ')})`);
-  const type = column.field.type;
-  const ident = quoteIdent(column.name);
-  const parse = (text: string): SqlValue | undefined => {
-    const parsed = parseOperand(column.field, text, label);
-    if ('problem' in parsed) {
-      sql.problems.push(parsed.problem);
-      return undefined;
-    }
-    return parsed.value;
-  };
-
-  let condition: string;
-  switch (operator) {
-    case 'is': {
-      const keyword = { null: 'NULL', true: 'TRUE', false: 'FALSE', unknown: 'UNKNOWN' }[operand];
-      if (!keyword) return fail('is takes null, true, false or unknown');
-      if (keyword !== 'NULL' && type !== 'boolean') return fail(`is.${operand} needs a boolean field`);
-      condition = `${ident} IS ${keyword}`;
-      break;
-    }
-    case 'in': {
-      const match = /^\((.*)\)$/s.exec(operand);
-      if (!match) return fail('in takes a list in parentheses: in.(a,b,c)');
-      if (type === 'jsonb') return fail('in is not available for jsonb fields');
-      const items = match[1] === '' ? [] : splitList(match[1]);
-      const parsed = items.map(parse);
-      if (parsed.some((v) => v === undefined)) return undefined;
-      condition = `${ident} = ANY(${sql.param(parsed as SqlValue[], column.sqlType)})`;
-      break;
-    }
-    case 'like':
-    case 'ilike': {
-      if (type !== 'text' && type !== 'enum') return fail(`${operator} needs a text field`);
-      // PostgREST's `*` wildcard saves URL-encoding `%`.
-      condition = `${ident} ${operator === 'like' ? 'LIKE' : 'ILIKE'} ${sql.param(operand.replace(/\*/g, '%'), 'text')}`;
-      break;
-    }
-    default: {
-      if (type === 'jsonb' && operator !== 'eq' && operator !== 'neq')
-        return fail(`${operator} is not available for jsonb fields`);
-      if (type === 'boolean' && operator !== 'eq' && operator !== 'neq')
-        return fail(`${operator} is not available for boolean fields`);
-      const value = parse(operand);
-      if (value === undefined) return undefined;
-      condition = `${ident} ${COMPARISON[operator]} ${sql.param(value, column.sqlType)}`;
-    }
-  }
-  return negated ? `NOT (${condition})` : condition;
+  if (items.length === 0 && problems.every((p) => p.field !== 'select'))
+    problems.push({ field: 'select', message: 'names no field' });
+  return items.join(', ');
 }
 
 function single(input: QueryInput, key: string, problems: FieldProblem[]): string | undefined {
@@ -216,35 +113,13 @@ export function buildListStatement(
 ): ListStatement {
   const columns = filterableColumns(model);
   const sql = new StatementBuilder();
-  const conditions: string[] = [];
+  const conditions = filterConditions(model, input, sql);
+  const filters = {
+    text: conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '',
+    values: [...sql.values],
+  };
 
-  for (const [key, raw] of Object.entries(input)) {
-    if (raw === undefined || LIST_WORDS.has(key)) continue;
-    const column = columns.get(key);
-    if (!column) {
-      sql.problems.push({ field: key, message: `unknown field of ${model.name}` });
-      continue;
-    }
-    for (const expression of Array.isArray(raw) ? raw : [raw]) {
-      const condition = filterCondition(column, expression, sql);
-      if (condition) conditions.push(condition);
-    }
-  }
-
-  let selected = '*';
-  const select = single(input, 'select', sql.problems);
-  if (select !== undefined) {
-    const names = select.split(',').map((s) => s.trim());
-    const unknown = names.filter((n) => !columns.has(n));
-    if (unknown.length > 0 || names.length === 0) {
-      sql.problems.push({
-        field: 'select',
-        message: `unknown field${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}`,
-      });
-    } else {
-      selected = [...new Set(names)].map(quoteIdent).join(', ');
-    }
-  }
+  const selected = selectList(single(input, 'select', sql.problems), columns, sql.problems);
 
   const terms: OrderTerm[] = [];
   const problemsBeforeOrder = sql.problems.length;
@@ -309,11 +184,19 @@ export function buildListStatement(
     `SELECT * FROM ${quoteIdent(model.table)}${where} ORDER BY ${ordered}` +
     ` LIMIT ${sql.param(limit, 'integer')} OFFSET ${sql.param(offset, 'integer')}`;
   const text = `SELECT ${selected}, ARRAY[${cursorKeys}] AS ${quoteIdent(CURSOR_COLUMN)} FROM (${page}) AS page ORDER BY ${ordered}`;
-  return { text, values: sql.values, limit, offset, orderFingerprint, afterCursor: cursorText !== undefined };
+  return {
+    text,
+    values: sql.values,
+    limit,
+    offset,
+    orderFingerprint,
+    afterCursor: cursorText !== undefined,
+    where: filters,
+  };
 }
 
 interface OrderTerm {
-  column: Column;
+  column: FilterColumn;
   descending: boolean;
   /** Where NULLs sort: PostgreSQL's default is last for ascending, first for descending. */
   nullsFirst: boolean;

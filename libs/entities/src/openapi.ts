@@ -1,7 +1,8 @@
 import { JsonSchema, OPENAPI_BEARER_SCHEME, OPENAPI_ERROR_SCHEMA, OpenApiFragment } from '@choreo/http';
 import { FieldDefinition, QueryParameterDefinition, hasDefault } from './definition';
 import { EntityCatalog, EntityModel } from './entity-model';
-import { FILTER_OPERATORS, ListLimits, DEFAULT_LIST_LIMITS } from './list-query';
+import { FILTER_OPERATORS } from './filters';
+import { ListLimits, DEFAULT_LIST_LIMITS } from './list-query';
 
 function pascal(name: string): string {
   return name.replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
@@ -236,6 +237,45 @@ export function entitiesOpenApi(
         },
       },
     };
+    const filterOnly = listParameters(model, limits).filter(
+      (p) => !['order', 'limit', 'offset', 'cursor'].includes((p as { name: string }).name),
+    );
+    const prefer = {
+      name: 'Prefer',
+      in: 'header',
+      required: false,
+      description: 'return=representation|minimal|headers-only, count=exact, handling=strict, max-affected=N',
+      schema: { type: 'string' },
+    };
+    const bulk = (verb: string) => ({
+      '200': {
+        description: 'with Prefer: return=representation, the rows',
+        content: json({ type: 'array', items: ref(name) }),
+      },
+      '204': { description: `${verb}; no body` },
+      '400': errorResponse('no filter (one is required), or a bad filter or body, each named'),
+      ...unauthorized,
+      '406': errorResponse('the single-object Accept type and not exactly one row (rolled back)'),
+    });
+    Object.assign(fragment.paths[`${basePath}/${model.name}`], {
+      patch: {
+        tags,
+        operationId: `update${name}Where`,
+        summary: `Change every ${model.name} row the filters match (a filter is required)`,
+        security,
+        parameters: [...filterOnly, prefer],
+        requestBody: { required: true, content: json(ref(`${name}Patch`)) },
+        responses: { ...bulk('updated'), '409': errorResponse('a unique field already has that value') },
+      },
+      delete: {
+        tags,
+        operationId: `delete${name}Where`,
+        summary: `Delete every ${model.name} row the filters match (a filter is required)`,
+        security,
+        parameters: [...filterOnly, prefer],
+        responses: bulk('deleted'),
+      },
+    });
     fragment.paths[`${basePath}/${model.name}/{id}`] = {
       get: {
         tags,

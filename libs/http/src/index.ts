@@ -4,3 +4,4 @@ export * from './error.filter';
 export * from './validation';
 export * from './etag';
 export * from './openapi';
+export * from './postgrest';

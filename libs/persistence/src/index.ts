@@ -2,6 +2,7 @@ export * from './database';
 export * from './migrations';
 export * from './schema-sync';
 export * from './entity.repository';
+export * from './entity-bulk.repository';
 export * from './outbox';
 export * from './inbox';
 export * from './idempotency';

@@ -462,7 +462,7 @@ describe('crud app /crud/:entity (real PostgreSQL)', () => {
         `/crud/product?order=${encodeURIComponent('(select 1)')}`,
         `/crud/product?order=name.${encodeURIComponent('desc; drop table product')}`,
         `/crud/product?select=${encodeURIComponent('id, (select usename from pg_user)')}`,
-        `/crud/product?select=${encodeURIComponent('*')}`,
+        `/crud/product?select=${encodeURIComponent('id::text')}`,
         `/crud/product?price=gt.${encodeURIComponent('0 or 1=1')}`,
         `/crud/product?limit=${encodeURIComponent('1; drop table product')}`,
         `/crud/${encodeURIComponent('product; drop table product')}`,

@@ -22,7 +22,7 @@ import {
   createOpenApiDocument,
   serveOpenApi,
 } from '@choreo/http';
-import { Database, EntityRepository, syncEntitySchema } from '@choreo/persistence';
+import { Database, EntityBulkRepository, EntityRepository, syncEntitySchema } from '@choreo/persistence';
 import { CrudController } from './crud.controller';
 import { CrudService } from './crud.service';
 
@@ -92,6 +92,11 @@ export class CrudModule {
           useFactory: () => new Database({ ...options.database, applicationName: 'crud' }),
         },
         { provide: EntityRepository, useValue: new EntityRepository(catalog, options.limits) },
+        {
+          provide: EntityBulkRepository,
+          useFactory: (rows: EntityRepository) => new EntityBulkRepository(rows, options.limits),
+          inject: [EntityRepository],
+        },
         { provide: AUTH_OPTIONS, useValue: options.auth },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         BearerAuthGuard,

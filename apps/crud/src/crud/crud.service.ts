@@ -1,16 +1,34 @@
 import { Injectable } from '@nestjs/common';
-import { EntityError, QueryInput } from '@choreo/entities';
-import { Database, EntityPage, EntityRepository, EntityRow } from '@choreo/persistence';
+import { EntityError, QueryInput, applyColumns } from '@choreo/entities';
+import { JsonShape, Preferences, notOneRow } from '@choreo/http';
+import {
+  CountedPage,
+  CountMode,
+  Database,
+  EntityBulkRepository,
+  EntityRepository,
+  EntityRow,
+} from '@choreo/persistence';
 
 /** A batch POST writes at most this many rows in its one transaction. */
 export const MAX_BATCH = 1000;
 
-/** The crud path: each request is one statement (a batch one transaction) through the shared entity repository. */
+/** What a PostgREST-style request asked for beyond its URL: its preferences and the body shape. */
+export interface PostgrestAsk {
+  prefer: Preferences;
+  shape: JsonShape;
+}
+
+/**
+ * The crud path: each request is one statement (a batch or a write by filter one transaction)
+ * through the shared entity repositories.
+ */
 @Injectable()
 export class CrudService {
   constructor(
     private readonly db: Database,
     private readonly entities: EntityRepository,
+    private readonly bulk: EntityBulkRepository,
   ) {}
 
   /** The primary key column of `entity`, for the Location of a created row. */
@@ -18,8 +36,8 @@ export class CrudService {
     return this.entities.catalog.get(entity).primaryKey.name;
   }
 
-  list(entity: string, query: QueryInput): Promise<EntityPage> {
-    return this.entities.list(this.db, entity, query);
+  list(entity: string, query: QueryInput, count?: CountMode): Promise<CountedPage> {
+    return this.bulk.list(this.db, entity, query, count);
   }
 
   get(entity: string, id: string): Promise<EntityRow> {
@@ -29,13 +47,37 @@ export class CrudService {
   create(entity: string, body: unknown): Promise<EntityRow | EntityRow[]> {
     // One row is one INSERT: atomic on its own, no BEGIN/COMMIT round trips needed.
     if (!Array.isArray(body)) return this.entities.insert(this.db, entity, body);
-    if (body.length === 0 || body.length > MAX_BATCH) {
-      throw EntityError.invalid(
-        [{ field: 'body', message: `an array of 1 to ${MAX_BATCH} objects` }],
-        'body',
-      );
-    }
-    return this.db.transaction((tx) => this.entities.insertMany(tx, entity, body));
+    return this.db.transaction((tx) => this.entities.insertMany(tx, entity, batch(body)));
+  }
+
+  /** POST with PostgREST's preferences: `columns`, upsert resolution, rows as `select` names them. */
+  insert(
+    entity: string,
+    body: unknown,
+    query: QueryInput,
+    ask: PostgrestAsk,
+  ): Promise<Record<string, unknown>[]> {
+    const model = this.entities.catalog.get(entity);
+    const columns = typeof query.columns === 'string' ? query.columns : undefined;
+    const bodies = applyColumns(
+      model,
+      Array.isArray(body) ? batch(body) : [body],
+      columns,
+      ask.prefer.missing === 'default',
+    );
+    const onConflict = typeof query.on_conflict === 'string' ? query.on_conflict : undefined;
+    const conflict = ask.prefer.resolution
+      ? { onConflict, ignoreDuplicates: ask.prefer.resolution === 'ignore-duplicates' }
+      : undefined;
+    return this.checked(ask, (tx) => this.bulk.insert(tx, entity, bodies, { query, conflict }));
+  }
+
+  updateWhere(entity: string, query: QueryInput, patch: unknown, ask: PostgrestAsk) {
+    return this.checked(ask, (tx) => this.bulk.updateWhere(tx, entity, query, patch));
+  }
+
+  deleteWhere(entity: string, query: QueryInput, ask: PostgrestAsk) {
+    return this.checked(ask, (tx) => this.bulk.deleteWhere(tx, entity, query));
   }
 
   update(entity: string, id: string, patch: unknown, ifMatch: number | undefined): Promise<EntityRow> {
@@ -49,4 +91,31 @@ export class CrudService {
   runQuery(entity: string, name: string, params: QueryInput): Promise<Record<string, unknown>[]> {
     return this.entities.runQuery(this.db, entity, name, params);
   }
+
+  /**
+   * Runs a write in a transaction that rolls back when its rows break what the request demanded:
+   * one object for the single-object type (406), at most `max-affected` with `handling=strict` (400).
+   */
+  private checked(
+    ask: PostgrestAsk,
+    write: Parameters<Database['transaction']>[0],
+  ): Promise<Record<string, unknown>[]> {
+    return this.db.transaction(async (tx) => {
+      const rows = (await write(tx)) as Record<string, unknown>[];
+      if (ask.shape.singleObject && rows.length !== 1) throw notOneRow(rows.length);
+      const max = ask.prefer.maxAffected;
+      if (max !== undefined && rows.length > max)
+        throw EntityError.invalid(
+          [{ field: 'Prefer', message: `max-affected=${max}, and the write touched ${rows.length} rows` }],
+          'header',
+        );
+      return rows;
+    });
+  }
+}
+
+function batch(body: unknown[]): unknown[] {
+  if (body.length === 0 || body.length > MAX_BATCH)
+    throw EntityError.invalid([{ field: 'body', message: `an array of 1 to ${MAX_BATCH} objects` }], 'body');
+  return body;
 }
