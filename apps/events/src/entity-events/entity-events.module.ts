@@ -19,7 +19,8 @@ function entityEventsOpenApi(catalog: EntityCatalog): OpenApiFragment {
   for (const [path, operations] of Object.entries(fragment.paths)) {
     const writes = Object.fromEntries(
       Object.entries(operations)
-        .filter(([method]) => WRITES.has(method))
+        // The collection's PATCH/DELETE by filter are crud's alone: /events writes one row at a time.
+        .filter(([method]) => WRITES.has(method) && (path.endsWith('}') || method === 'post'))
         .map(([method, operation]) => [
           method,
           {
