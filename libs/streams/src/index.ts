@@ -1,5 +1,6 @@
 export { StreamPublisher, PublishBatchError } from './stream-publisher';
 export type { PublishRequest } from './stream-publisher';
+export type { ScheduledPublishRequest } from './scheduled-publish';
 export { StreamConsumer } from './stream-consumer';
 export type {
   HandlerResolver,

@@ -1,6 +1,7 @@
 import { encodeEnvelope, EventEnvelope } from '@choreo/contracts';
 import { injectTraceContext } from '@choreo/observability';
 import type Redis from 'ioredis';
+import { publishScheduled, ScheduledPublishRequest } from './scheduled-publish';
 
 /** One event bound for one stream. */
 export interface PublishRequest {
@@ -50,6 +51,16 @@ export class StreamPublisher {
     });
     if (failures.length > 0) throw new PublishBatchError(failures, entryIds);
     return entryIds as string[];
+  }
+
+  /**
+   * Publishes events waiting in schedules (sorted sets), each exactly once: its member leaves the
+   * schedule and the event joins its stream in one atomic step, so neither racing replicas nor a crash
+   * at any point can append it twice or lose it. Resolves to the entry ids, null where the member was
+   * already gone (published by another process, or unscheduled). Single Redis node only.
+   */
+  publishScheduled(requests: readonly ScheduledPublishRequest[]): Promise<(string | null)[]> {
+    return publishScheduled(this.redis, requests, (event) => encodeEnvelope(withTraceContext(event)));
   }
 }
 
