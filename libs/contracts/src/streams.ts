@@ -1,6 +1,7 @@
 /** Every stream name of the system, in one place. Apps never write stream names as literals. */
 export const Streams = {
   orders: 'orders',
+  kitchen: 'kitchen',
   couriers: 'couriers',
   aggregates: 'aggregates',
   deadLetters: 'dead-letters',

@@ -5,7 +5,7 @@ import { CourierEventsController } from './courier-events.controller';
 import { CourierEventsService, EVENTS_GROUP } from './courier-events.service';
 
 /**
- * Choreography in: kitchen and courier events from the `couriers` stream move orders. Needs
+ * Choreography in: kitchen events (`kitchen` stream) and courier events (`couriers`) move orders. Needs
  * OrdersModule (global) and a RedisStreamsServer from `courierEventsTransport` connected to the app.
  */
 @Module({
@@ -16,10 +16,12 @@ import { CourierEventsService, EVENTS_GROUP } from './courier-events.service';
 export class ChoreographyModule {}
 
 /**
- * The transport that feeds ChoreographyModule: the `couriers` stream, consumer group `events`.
- * One handler at a time by default: the events of one order must apply in stream order (accepted
- * before started before ready), and concurrent handlers would race them into illegal jumps that only
- * retries could sort out. A transition is a few milliseconds, so one slot carries hundreds a second.
+ * The transport that feeds ChoreographyModule: the `kitchen` and `couriers` streams, consumer group
+ * `events`. One handler at a time by default: the events of one order must apply in stream order
+ * (accepted before started before ready), and concurrent handlers would race them into illegal jumps
+ * that only retries could sort out. A transition is a few milliseconds, so one slot carries hundreds a
+ * second. Across the two streams there is no order; the simulator publishes an order's next step only
+ * after it saw the order move (kitchen.ready's order.ready before courier.picked_up), so none is needed.
  */
 export function courierEventsTransport(
   options: { redisUrl: string } & Partial<Omit<RedisStreamsServerOptions, 'group' | 'streams'>>,
@@ -28,6 +30,6 @@ export function courierEventsTransport(
     concurrency: 1,
     ...options,
     group: EVENTS_GROUP,
-    streams: [Streams.couriers],
+    streams: [Streams.kitchen, Streams.couriers],
   });
 }

@@ -4,7 +4,7 @@ import type { EventEnvelope } from '@choreo/contracts';
 import { REDIS_STREAMS_TRANSPORT, StreamsExceptionFilter } from '@choreo/streams';
 import { CourierEventsService, ORDER_DRIVING_EVENTS } from './courier-events.service';
 
-/** The `couriers` stream (group `events`): kitchen and courier events that move orders. */
+/** The `kitchen` and `couriers` streams (group `events`): kitchen and courier events that move orders. */
 @Controller()
 @UseFilters(new StreamsExceptionFilter())
 export class CourierEventsController {

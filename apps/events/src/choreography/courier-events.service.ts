@@ -15,7 +15,7 @@ import { OrdersRepository } from '../orders/orders.repository';
 import { ordersMetrics } from '../orders/orders.metrics';
 import { OrdersService } from '../orders/orders.service';
 
-/** The consumer group, and the inbox consumer name, of the events app on the `couriers` stream. */
+/** The consumer group, and the inbox consumer name, of the events app on the `kitchen` and `couriers` streams. */
 export const EVENTS_GROUP = 'events';
 
 interface OrderDrivingEvent {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../event-definition';
 
-// The kitchen (the simulator today) reports on the `couriers` stream; subject is the order id.
+// The kitchen (the simulator today) reports on the `kitchen` stream; subject is the order id.
 const kitchenStep = z.object({
   order_id: z.uuid(),
   kitchen_id: z.string().min(1).optional(),
