@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { fieldMap, Streams } from '@choreo/contracts';
-import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import { emitOutbox, RelayProcess, startRelayProcess } from './test-fixtures/relay-harness';
 
 /**
@@ -57,8 +57,7 @@ function startLoad(url: string) {
 }
 
 describe('CdcRelay exactly once under crashes (relay in a child process)', () => {
-  let pg: PostgresServer;
-  let redisServer: RedisServer;
+  const servers = useSpecServers({ redis: true, postgres: true, database: 'bank' });
   let redis: Redis;
   let db: Client;
   let databaseUrl: string;
@@ -68,7 +67,7 @@ describe('CdcRelay exactly once under crashes (relay in a child process)', () =>
   const launchRelay = async () => {
     relay = startRelayProcess({
       DATABASE_URL: databaseUrl,
-      REDIS_URL: redisServer.url,
+      REDIS_URL: servers.redis.url,
       CDC_HEARTBEAT_MS: '500',
       CDC_STATUS_INTERVAL_MS: '100',
       CDC_CHUNK_EVENTS: '50',
@@ -141,10 +140,8 @@ describe('CdcRelay exactly once under crashes (relay in a child process)', () =>
   };
 
   beforeAll(async () => {
-    [pg, redisServer] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
-    databaseUrl = await pg.createDatabase('bank');
-    redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
-    redis.on('error', () => undefined);
+    databaseUrl = servers.databaseUrl;
+    redis = servers.newRedisClient({ maxRetriesPerRequest: null });
     db = new Client({ connectionString: databaseUrl });
     await db.connect();
     await db.query(`
@@ -153,11 +150,9 @@ describe('CdcRelay exactly once under crashes (relay in a child process)', () =>
       create table sent_event (id uuid primary key);`);
   });
 
-  afterAll(async () => {
+  servers.atStop(async () => {
     await relay?.kill('SIGTERM');
     await db?.end();
-    redis?.disconnect();
-    await Promise.all([pg?.stop(), redisServer?.stop()]);
   });
 
   it('loses nothing and duplicates nothing when the relay is SIGKILLed 20 times under load', async () => {
@@ -184,9 +179,9 @@ describe('CdcRelay exactly once under crashes (relay in a child process)', () =>
     const load = startLoad(databaseUrl);
     for (let crash = 0; crash < 3; crash++) {
       await new Promise((resolve) => setTimeout(resolve, 700 + Math.random() * 500));
-      await redisServer.kill('SIGKILL');
+      await servers.redis.kill('SIGKILL');
       await new Promise((resolve) => setTimeout(resolve, 500));
-      await redisServer.restart();
+      await servers.redis.restart();
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await load.stop();
@@ -198,8 +193,8 @@ describe('CdcRelay exactly once under crashes (relay in a child process)', () =>
     const load = startLoad(databaseUrl);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await db.end();
-    await pg.kill('SIGKILL');
-    await pg.restart();
+    await servers.postgres.kill('SIGKILL');
+    await servers.postgres.restart();
     db = new Client({ connectionString: databaseUrl });
     await db.connect();
     const before = load.transactions;

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
 import { decodeEnvelope, EventEnvelope, Streams } from '@choreo/contracts';
-import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import { CdcRelay, CdcRelayOptions } from './cdc-relay';
 import { parsePosition, comparePositions } from './position';
 import { RowChangeData } from './relay-events';
@@ -12,8 +12,7 @@ import { emitOutbox } from './test-fixtures/relay-harness';
 type Entry = EventEnvelope<RowChangeData> & { position: string; entryId: string };
 
 describe('CdcRelay (real PostgreSQL and Redis)', () => {
-  let pg: PostgresServer;
-  let redisServer: RedisServer;
+  const servers = useSpecServers({ redis: true, postgres: true, database: 'shop' });
   let redis: Redis;
   let db: Client;
   let databaseUrl: string;
@@ -22,7 +21,7 @@ describe('CdcRelay (real PostgreSQL and Redis)', () => {
   const createRelay = (overrides: Partial<CdcRelayOptions> = {}) => {
     const relay = new CdcRelay({
       databaseUrl,
-      redisUrl: redisServer.url,
+      redisUrl: servers.redis.url,
       publication: 'choreo',
       slot: 'choreo_relay',
       tables: 'auto',
@@ -51,9 +50,8 @@ describe('CdcRelay (real PostgreSQL and Redis)', () => {
   };
 
   beforeAll(async () => {
-    [pg, redisServer] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
-    databaseUrl = await pg.createDatabase('shop');
-    redis = new Redis(redisServer.url);
+    databaseUrl = servers.databaseUrl;
+    redis = servers.redisClient;
     db = new Client({ connectionString: databaseUrl });
     await db.connect();
     await db.query(`
@@ -67,11 +65,9 @@ describe('CdcRelay (real PostgreSQL and Redis)', () => {
       create table internal_log (id serial primary key, line text);`);
   });
 
-  afterAll(async () => {
+  servers.atStop(async () => {
     await Promise.all(relays.map((relay) => relay.stop()));
     await db?.end();
-    redis?.disconnect();
-    await Promise.all([pg?.stop(), redisServer?.stop()]);
   });
 
   it('fails fast, saying what to change, when a named table lacks REPLICA IDENTITY FULL', async () => {
@@ -234,7 +230,7 @@ describe('CdcRelay (real PostgreSQL and Redis)', () => {
         ).rows[0].bytes,
       );
     // SIGSTOP: Redis keeps its connections open and answers nothing, like a server stuck on its disk.
-    process.kill(-redisServer.pid!, 'SIGSTOP');
+    process.kill(-servers.redis.pid!, 'SIGSTOP');
     try {
       // 200 transactions: while the walsender is blocked sending one, the later ones pile up behind it.
       for (let tx = 0; tx < 200; tx++) {
@@ -257,7 +253,7 @@ describe('CdcRelay (real PostgreSQL and Redis)', () => {
         30_000,
       );
     } finally {
-      process.kill(-redisServer.pid!, 'SIGCONT');
+      process.kill(-servers.redis.pid!, 'SIGCONT');
     }
     const entries = await until(stream, before + 200_000);
     const subjects = new Set(entries.slice(before).map((e) => e.subject));
@@ -266,7 +262,7 @@ describe('CdcRelay (real PostgreSQL and Redis)', () => {
   });
 
   it('keeps the WAL retained by the slot small while another database writes', async () => {
-    const otherUrl = await pg.createDatabase('elsewhere');
+    const otherUrl = await servers.postgres.createDatabase('elsewhere');
     const other = new Client({ connectionString: otherUrl });
     await other.connect();
     await other.query(`create table filler (id bigserial primary key, payload text)`);

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { RedisServer, startRedis } from '@choreo/testing';
+import { useSpecServers } from '@choreo/testing';
 import { fieldMap } from '@choreo/contracts';
 import { formatPosition } from './position';
 import { outboxEvent, RelayEvent, rowChangeEvent, transactionContext } from './relay-events';
@@ -12,17 +12,10 @@ const event = (commitLsn: bigint, ordinal: number): RelayEvent => {
 };
 
 describe('appendNewer (the high-water-mark script, real Redis)', () => {
-  let server: RedisServer;
+  const servers = useSpecServers({ redis: true });
   let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
+  beforeAll(() => {
+    redis = servers.redisClient;
   });
 
   beforeEach(() => redis.flushall());

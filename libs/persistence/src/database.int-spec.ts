@@ -1,19 +1,14 @@
-import { PostgresServer, startPostgres } from '@choreo/testing';
+import { useSpecServers } from '@choreo/testing';
 import { Database } from './database';
 import { migrate } from './migrations';
 
 describe('Database and migrate (real PostgreSQL)', () => {
-  let pg: PostgresServer;
+  const servers = useSpecServers({ postgres: true, database: 'db' });
   let db: Database;
 
-  beforeAll(async () => {
-    pg = await startPostgres({ fsync: false });
-    db = new Database({ url: await pg.createDatabase('db'), poolMax: 4 });
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    await pg?.stop();
+  beforeAll(() => {
+    db = new Database({ url: servers.databaseUrl, poolMax: 4 });
+    servers.atStop(() => db.close());
   });
 
   it('commits when the function resolves and rolls back when it throws', async () => {

@@ -1,5 +1,5 @@
 import { Pool, PoolClient } from 'pg';
-import { startPostgres, PostgresServer } from '@choreo/testing';
+import { useSpecServers } from '@choreo/testing';
 import {
   beginIdempotentRequest,
   claimInboxEvent,
@@ -15,22 +15,14 @@ import {
 } from './index';
 
 describe('outbox, inbox and idempotency keys (real PostgreSQL)', () => {
-  let server: PostgresServer;
+  const servers = useSpecServers({ postgres: true, database: 'outbox' });
   let pool: Pool;
 
   beforeAll(async () => {
-    server = await startPostgres({ fsync: false });
-    pool = new Pool({ connectionString: await server.createDatabase('outbox'), max: 8 });
-    // pool.end() resolves before its sockets close; the server stopping right after must not crash the run.
-    pool.on('error', () => undefined);
+    pool = servers.pool({ max: 8 });
     await pool.query(INBOX_SCHEMA);
     await pool.query(IDEMPOTENCY_SCHEMA);
     await pool.query('create table note (id int primary key, body text)');
-  });
-
-  afterAll(async () => {
-    await pool?.end();
-    await server?.stop();
   });
 
   async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import { EntityCatalog, EntityError, EntityModel, parseEntity } from '@choreo/entities';
-import { PostgresServer, startPostgres } from '@choreo/testing';
+import { useSpecServers } from '@choreo/testing';
 import { Database } from './database';
 import { EntityRepository, translateWriteError } from './entity.repository';
 import { SchemaSyncError, syncEntitySchema } from './schema-sync';
@@ -31,17 +31,12 @@ indexes:
 `;
 
 describe('entity schema sync and repository (real PostgreSQL)', () => {
-  let pg: PostgresServer;
+  const servers = useSpecServers({ postgres: true, database: 'sync' });
   let db: Database;
 
-  beforeAll(async () => {
-    pg = await startPostgres({ fsync: false });
-    db = new Database({ url: await pg.createDatabase('sync'), poolMax: 4 });
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    await pg?.stop();
+  beforeAll(() => {
+    db = new Database({ url: servers.databaseUrl, poolMax: 4 });
+    servers.atStop(() => db.close());
   });
 
   const columns = async (table: string) =>
@@ -57,8 +52,8 @@ describe('entity schema sync and repository (real PostgreSQL)', () => {
     const catalog = new EntityCatalog([entity(ITEM_V1)]);
     const replicas = [
       db,
-      new Database({ url: pg.urlFor('sync'), poolMax: 1 }),
-      new Database({ url: pg.urlFor('sync'), poolMax: 1 }),
+      new Database({ url: servers.postgres.urlFor('sync'), poolMax: 1 }),
+      new Database({ url: servers.postgres.urlFor('sync'), poolMax: 1 }),
     ];
     const results = await Promise.all(replicas.map((replica) => syncEntitySchema(replica, catalog)));
     await Promise.all(replicas.slice(1).map((replica) => replica.close()));
@@ -180,7 +175,7 @@ ${rules.extra ?? ''}`;
     const V1 = GAUGE({ levelMax: 10, modes: 'on, off' });
 
     beforeAll(async () => {
-      checked = new Database({ url: await pg.createDatabase('checks'), poolMax: 2 });
+      checked = new Database({ url: await servers.postgres.createDatabase('checks'), poolMax: 2 });
     });
     afterAll(async () => {
       await checked?.close();
@@ -383,7 +378,7 @@ ${rules.extra ?? ''}`;
       ).rows.map((row) => row.tablename);
 
     it('publishes a new table in the transaction that creates it, so its first row is captured', async () => {
-      const fresh = new Database({ url: await pg.createDatabase('pub_new'), poolMax: 2 });
+      const fresh = new Database({ url: await servers.postgres.createDatabase('pub_new'), poolMax: 2 });
       try {
         // A slot that exists before the table: what it decodes shows whether the first insert was published.
         await fresh.query(`select pg_create_logical_replication_slot('probe', 'pgoutput')`);
@@ -408,7 +403,7 @@ ${rules.extra ?? ''}`;
     });
 
     it('adds tables to a publication the cdc-relay already created', async () => {
-      const other = new Database({ url: await pg.createDatabase('pub_existing'), poolMax: 2 });
+      const other = new Database({ url: await servers.postgres.createDatabase('pub_existing'), poolMax: 2 });
       try {
         await other.query('create publication choreo');
         const statements = await syncEntitySchema(other, new EntityCatalog([entity(ITEM_V1)]), {

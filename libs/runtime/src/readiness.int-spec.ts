@@ -1,29 +1,24 @@
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
-import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import { ConnectionProbesModule } from './connection-probes.module';
 import { runApp } from './run-app';
 
 describe('an app on runApp (real Redis and PostgreSQL)', () => {
-  let redis: RedisServer;
-  let postgres: PostgresServer;
+  const servers = useSpecServers({ redis: true, postgres: true });
   let app: INestApplication;
   let base: string;
 
   beforeAll(async () => {
-    [redis, postgres] = await Promise.all([startRedis(), startPostgres({ fsync: false })]);
+    const { redis, postgres } = servers;
     app = await runApp({
       app: 'probe',
       module: ConnectionProbesModule.forRoot({ redisUrl: redis.url, databaseUrl: postgres.url }),
       http: { port: 0, host: '127.0.0.1', bodyLimitBytes: 1024 * 1024, corsOrigins: [] },
       log: { level: 'silent' },
     });
+    servers.atStop(() => app.close());
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await Promise.all([redis?.stop(), postgres?.stop()]);
   });
 
   const readyz = async () => {
@@ -43,16 +38,16 @@ describe('an app on runApp (real Redis and PostgreSQL)', () => {
     await waitFor('ready', async () => (await readyz()).status === 200);
     expect((await readyz()).body.checks).toEqual({ redis: 'up', postgres: 'up' });
 
-    await redis.kill();
+    await servers.redis.kill();
     await waitFor('not ready without Redis', async () => (await readyz()).status === 503);
     expect((await readyz()).body.checks).toMatchObject({ redis: 'down', postgres: 'up' });
-    await redis.restart();
+    await servers.redis.restart();
     await waitFor('ready with Redis back', async () => (await readyz()).status === 200, 15_000);
 
-    await postgres.kill();
+    await servers.postgres.kill();
     await waitFor('not ready without PostgreSQL', async () => (await readyz()).status === 503);
     expect((await readyz()).body.checks).toMatchObject({ redis: 'up', postgres: 'down' });
-    await postgres.restart();
+    await servers.postgres.restart();
     await waitFor('ready with PostgreSQL back', async () => (await readyz()).status === 200, 15_000);
   });
 });

@@ -1,4 +1,4 @@
-import { RedisServer, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import Redis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,17 +11,10 @@ import { orderEvent } from './test-fixtures/events';
 const repoRoot = path.resolve(__dirname, '../../..');
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
-let server: RedisServer;
+const servers = useSpecServers({ redis: true });
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-
-afterAll(async () => {
-  await redis.quit();
-  await server.stop();
+beforeAll(() => {
+  redis = servers.redisClient;
 });
 
 function spawnConsumer(env: Record<string, string>): ChildProcess {
@@ -44,7 +37,7 @@ describe('a consumer killed mid-batch', () => {
     await publisher.publishBatch(events.map((event) => ({ stream, event })));
 
     const child = spawnConsumer({
-      REDIS_URL: server.url,
+      REDIS_URL: servers.redis.url,
       STREAM: stream,
       GROUP: 'kitchen',
       CONSUMER: 'kitchen-doomed',
@@ -69,10 +62,10 @@ describe('a consumer killed mid-batch', () => {
     expect(Number(pendingOnCrash)).toBeGreaterThan(0);
     expect(doneByChild).toBeLessThan(events.length);
 
-    const effects = new Redis(server.url);
+    const effects = new Redis(servers.redis.url);
     const survivor = new StreamConsumer(
       {
-        redisUrl: server.url,
+        redisUrl: servers.redis.url,
         group: 'kitchen',
         consumer: 'kitchen-survivor',
         streams: [stream],

@@ -1,4 +1,4 @@
-import { RedisServer, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,20 +6,12 @@ import { StreamConsumer } from './stream-consumer';
 import { StreamPublisher } from './stream-publisher';
 import { orderEvent } from './test-fixtures/events';
 
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedis({ appendOnly: true });
-});
-
-afterAll(async () => {
-  await server.stop();
-});
+const servers = useSpecServers({ redis: { appendOnly: true } });
 
 describe('a Redis killed and restarted mid-run', () => {
   it('the consumer reconnects and handles every event, before and after the crash', async () => {
     const stream = 'orders-restart';
-    const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    const redis = new Redis(servers.redis.url, { maxRetriesPerRequest: null });
     redis.on('error', () => undefined);
     const publisher = new StreamPublisher(redis);
     const before = Array.from({ length: 300 }, (_, n) => orderEvent('order.created', { n }));
@@ -28,7 +20,7 @@ describe('a Redis killed and restarted mid-run', () => {
     const handled = new Set<string>();
     const sut = new StreamConsumer(
       {
-        redisUrl: server.url,
+        redisUrl: servers.redis.url,
         group: 'notifications',
         streams: [stream],
         batchSize: 20,
@@ -47,10 +39,10 @@ describe('a Redis killed and restarted mid-run', () => {
     await sut.start();
     try {
       await waitFor('part of the backlog handled', async () => handled.size >= 50, 30_000);
-      await server.kill('SIGKILL');
+      await servers.redis.kill('SIGKILL');
       expect(handled.size).toBeLessThan(before.length);
       await sleep(300);
-      await server.restart();
+      await servers.redis.restart();
 
       const after = Array.from({ length: 100 }, (_, n) => orderEvent('order.created', { n: 300 + n }));
       await publisher.publishBatch(after.map((event) => ({ stream, event })));

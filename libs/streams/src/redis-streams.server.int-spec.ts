@@ -1,5 +1,5 @@
 import { EventEnvelope, fieldMap } from '@choreo/contracts';
-import { RedisServer, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import { Controller, Injectable, Module, UseFilters } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
@@ -58,23 +58,16 @@ class TrackingHandlers {
   }
 }
 
-let server: RedisServer;
+const servers = useSpecServers({ redis: true });
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-
-afterAll(async () => {
-  await redis.quit();
-  await server.stop();
+beforeAll(() => {
+  redis = servers.redisClient;
 });
 
 describe('RedisStreamsServer (Nest transport)', () => {
   it('routes entries to @EventPattern handlers by envelope type, with the context through @Ctx()', async () => {
     @Module({
-      imports: [StreamsModule.forRoot({ redisUrl: server.url })],
+      imports: [StreamsModule.forRoot({ redisUrl: servers.redis.url })],
       controllers: [TrackingHandlers],
       providers: [TrackingService],
     })
@@ -82,7 +75,7 @@ describe('RedisStreamsServer (Nest transport)', () => {
 
     const app = await NestFactory.createMicroservice(TrackingModule, {
       strategy: new RedisStreamsServer({
-        redisUrl: server.url,
+        redisUrl: servers.redis.url,
         group: 'notifications',
         consumer: 'notifications-pod-1',
         streams: ['orders'],

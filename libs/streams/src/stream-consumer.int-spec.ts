@@ -1,5 +1,5 @@
 import { fieldMap, Streams } from '@choreo/contracts';
-import { RedisServer, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import {
@@ -13,25 +13,19 @@ import { trimConsumedEntries } from './stream-trimming';
 import { deleteIdleConsumers } from './consumer-pruning';
 import { orderEvent } from './test-fixtures/events';
 
-let server: RedisServer;
+const servers = useSpecServers({ redis: true });
 let redis: Redis;
 let publisher: StreamPublisher;
 const running: StreamConsumer[] = [];
 let streamSeq = 0;
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
+beforeAll(() => {
+  redis = servers.redisClient;
   publisher = new StreamPublisher(redis);
 });
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((c) => c.stop()));
-});
-
-afterAll(async () => {
-  await redis.quit();
-  await server.stop();
 });
 
 /** A fresh stream per test, so tests never see each other's entries or dead letters. */
@@ -46,7 +40,7 @@ async function createConsumer(
 ): Promise<StreamConsumer> {
   const sut = new StreamConsumer(
     {
-      redisUrl: server.url,
+      redisUrl: servers.redis.url,
       group: 'tracking',
       consumer: `tracking-${running.length + 1}`,
       blockMs: 200,
@@ -400,7 +394,7 @@ describe('StreamConsumer start', () => {
     await redis.set('not-a-stream', 'x');
     const sut = new StreamConsumer(
       {
-        redisUrl: server.url,
+        redisUrl: servers.redis.url,
         group: 'tracking',
         streams: ['not-a-stream'],
         metricsIntervalMs: 0,

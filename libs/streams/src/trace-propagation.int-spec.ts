@@ -1,5 +1,5 @@
 import { fieldMap } from '@choreo/contracts';
-import { RedisServer, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import { currentCorrelationId } from '@choreo/observability';
 import { context, trace } from '@opentelemetry/api';
 import { node } from '@opentelemetry/sdk-node';
@@ -13,19 +13,12 @@ import { orderEvent } from './test-fixtures/events';
 const provider = new node.NodeTracerProvider();
 provider.register();
 
-let server: RedisServer;
+const servers = useSpecServers({ redis: true });
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
+beforeAll(() => {
+  redis = servers.redisClient;
 });
-
-afterAll(async () => {
-  await redis.quit();
-  await server.stop();
-  await provider.shutdown();
-});
+afterAll(() => provider.shutdown());
 
 describe('trace context through a stream', () => {
   it('carries the publishing span as traceparent and runs the handler inside that trace', async () => {
@@ -48,7 +41,7 @@ describe('trace context through a stream', () => {
     const seenCorrelationIds: (string | undefined)[] = [];
     const consumer = new StreamConsumer(
       {
-        redisUrl: server.url,
+        redisUrl: servers.redis.url,
         group: 'notifications',
         streams: [stream],
         blockMs: 200,

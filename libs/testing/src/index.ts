@@ -5,3 +5,5 @@ export { blockedAncestor, postgresRunAs, startPostgres } from './postgres-server
 export type { PostgresServer, PostgresServerOptions } from './postgres-server';
 export { jsonClient } from './json-client';
 export type { JsonCall, JsonReply } from './json-client';
+export { useSpecServers } from './spec-servers';
+export type { SpecServers, SpecServersOptions } from './spec-servers';

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { startPostgres, startRedis } from './index';
+import { startPostgres, startRedis, useSpecServers } from './index';
 
 describe('libs/testing servers', () => {
   it('runs a redis-server whose AOF survives a SIGKILL and restart', async () => {
@@ -36,5 +36,25 @@ describe('libs/testing servers', () => {
     } finally {
       await pg.stop();
     }
+  });
+});
+
+describe('useSpecServers', () => {
+  const servers = useSpecServers({ redis: true, postgres: true, database: 'spec_db' });
+
+  it('starts the servers it was asked for, with a client, a pool and the named database', async () => {
+    expect(await servers.redisClient.ping()).toBe('PONG');
+    const pool = servers.pool({ max: 1 });
+    expect((await pool.query('select current_database() as name')).rows[0].name).toBe('spec_db');
+    expect(servers.databaseUrl).toBe(servers.postgres.urlFor('spec_db'));
+  });
+});
+
+describe('useSpecServers with Redis only', () => {
+  const servers = useSpecServers({ redis: true });
+
+  it('says so when a spec reads a server it did not ask for', () => {
+    expect(servers.redis.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+    expect(() => servers.postgres).toThrow(/no postgres server \(ask for it in the options/);
   });
 });

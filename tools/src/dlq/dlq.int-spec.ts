@@ -1,27 +1,20 @@
 import { EventEnvelope, fieldMap, Streams } from '@choreo/contracts';
 import { StreamConsumer, StreamPublisher } from '@choreo/streams';
-import { RedisServer, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { runDlq } from './dlq.command';
 
-let server: RedisServer;
+const servers = useSpecServers({ redis: true });
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-
-afterAll(async () => {
-  await redis.quit();
-  await server.stop();
+beforeAll(() => {
+  redis = servers.redisClient;
 });
 
 async function dlq(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runDlq(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, server.url);
+  const code = await runDlq(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, servers.redis.url);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -32,7 +25,7 @@ describe('npm run dlq', () => {
     const applied: { id: string; deliveryCount: number }[] = [];
     const consumer = new StreamConsumer(
       {
-        redisUrl: server.url,
+        redisUrl: servers.redis.url,
         group: 'billing',
         streams: [stream],
         blockMs: 200,

@@ -2,8 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { startPostgres, startRedis, waitFor } from '@choreo/testing';
-import type { PostgresServer, RedisServer } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import { type Container, type Manifest, named, renderChart, secretData, workloadSpec } from './manifests';
 import { APPS } from './values-schema';
 
@@ -67,15 +66,13 @@ async function httpStatus(url: string): Promise<number> {
 type AppName = (typeof APPS)[number];
 
 describe('the environment the chart renders boots every app (NODE_ENV=production, generated secrets)', () => {
-  let postgres: PostgresServer;
-  let redis: RedisServer;
+  const servers = useSpecServers({ redis: true, postgres: true, database: 'chart_env' });
   let externalServices: string[];
   const taken = new Set<number>();
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    [postgres, redis] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
-    const databaseUrl = await postgres.createDatabase('chart_env');
+    const { databaseUrl, redis } = servers;
     externalServices = [
       '--set',
       'postgresql.enabled=false',
@@ -90,7 +87,7 @@ describe('the environment the chart renders boots every app (NODE_ENV=production
     ];
   });
 
-  afterAll(async () => {
+  servers.atStop(async () => {
     await Promise.all(
       children.map(async (child) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
@@ -101,7 +98,6 @@ describe('the environment the chart renders boots every app (NODE_ENV=production
         clearTimeout(timer);
       }),
     );
-    await Promise.all([postgres?.stop(), redis?.stop()]);
   });
 
   /**

@@ -5,13 +5,12 @@ import { cdcConfig } from '@choreo/cdc';
 import { loadConfig } from '@choreo/config';
 import { Streams } from '@choreo/contracts';
 import { createHttpApp, ReadinessRegistry, RuntimeModule } from '@choreo/runtime';
-import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import { RelayModule } from './relay.module';
 import { RelayService } from './relay.service';
 
 describe('RelayModule', () => {
-  let pg: PostgresServer;
-  let redisServer: RedisServer;
+  const servers = useSpecServers({ redis: true, postgres: true, database: 'app' });
   let databaseUrl: string;
   let db: Client;
 
@@ -23,7 +22,7 @@ describe('RelayModule', () => {
     @Module({
       imports: [
         RuntimeModule.forRoot({ app: 'cdc-relay', logLevel: 'silent' }),
-        RelayModule.forRoot({ databaseUrl, redisUrl: redisServer.url, cdc }),
+        RelayModule.forRoot({ databaseUrl, redisUrl: servers.redis.url, cdc }),
       ],
     })
     class RelayTestApp {}
@@ -31,18 +30,14 @@ describe('RelayModule', () => {
   };
 
   beforeAll(async () => {
-    [pg, redisServer] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
-    databaseUrl = await pg.createDatabase('app');
+    databaseUrl = servers.databaseUrl;
     db = new Client({ connectionString: databaseUrl });
     await db.connect();
     await db.query(`create table hello (id int primary key, world text); alter table hello replica identity full;
                     create table plain (id int primary key)`);
   });
 
-  afterAll(async () => {
-    await db?.end();
-    await Promise.all([pg?.stop(), redisServer?.stop()]);
-  });
+  servers.atStop(() => db?.end());
 
   it('is ready only while streaming, relays, and stops without dropping its slot', async () => {
     const app = await createApp();
@@ -51,7 +46,7 @@ describe('RelayModule', () => {
     await waitFor('ready', async () => (await readiness.report()).checks['streaming'] === 'up', 30_000);
 
     await db.query(`insert into hello values (1, 'earth')`);
-    const redis = new Redis(redisServer.url);
+    const redis = new Redis(servers.redis.url);
     await waitFor('the row in cdc.hello', async () => (await redis.xlen(Streams.cdc('hello'))) === 1, 30_000);
     redis.disconnect();
 

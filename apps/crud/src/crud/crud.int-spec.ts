@@ -7,7 +7,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { EntityDefinitionError } from '@choreo/entities';
 import { runApp } from '@choreo/runtime';
-import { PostgresServer, startPostgres } from '@choreo/testing';
+import { useSpecServers } from '@choreo/testing';
 import { CrudModule } from './crud.module';
 
 const TOKEN = 'crud-test-token-0123456789';
@@ -44,7 +44,7 @@ interface Reply {
 }
 
 describe('crud app /crud/:entity (real PostgreSQL)', () => {
-  let pg: PostgresServer;
+  const servers = useSpecServers({ postgres: true, database: 'crud' });
   let app: INestApplication;
   let base: string;
   let sql: Client;
@@ -85,8 +85,7 @@ describe('crud app /crud/:entity (real PostgreSQL)', () => {
     Number((await sql.query(`select count(*)::int as n from ${table}`)).rows[0].n);
 
   beforeAll(async () => {
-    pg = await startPostgres({ fsync: false });
-    const url = await pg.createDatabase('crud');
+    const url = servers.databaseUrl;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'crud-entities-'));
     copyFileSync(path.join(repoEntities, 'product.yaml'), path.join(dir, 'product.yaml'));
     copyFileSync(path.join(repoEntities, 'hello.yaml'), path.join(dir, 'hello.yaml'));
@@ -107,10 +106,9 @@ describe('crud app /crud/:entity (real PostgreSQL)', () => {
     await sql.connect();
   });
 
-  afterAll(async () => {
+  servers.atStop(async () => {
     await sql?.end();
     await app?.close();
-    await pg?.stop();
   });
 
   describe('tables', () => {
@@ -769,7 +767,7 @@ describe('crud app /crud/:entity (real PostgreSQL)', () => {
     try {
       CrudModule.forRoot({
         entitiesDir: dir,
-        database: { url: pg.url, poolMax: 1 },
+        database: { url: servers.postgres.url, poolMax: 1 },
         auth: { tokens: [TOKEN], protectReads: false },
       });
     } catch (e) {

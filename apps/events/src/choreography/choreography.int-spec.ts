@@ -14,7 +14,7 @@ import {
   syncEntitySchema,
 } from '@choreo/persistence';
 import { StreamPublisher } from '@choreo/streams';
-import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import { OrdersModule } from '../orders/orders.module';
 import { OrdersService } from '../orders/orders.service';
 import { ChoreographyModule, courierEventsTransport } from './choreography.module';
@@ -24,8 +24,7 @@ import { createHttpApp } from '@choreo/runtime';
 const SLOT = 'choreography_probe';
 
 describe('choreography: kitchen and courier events move orders (real PostgreSQL and Redis)', () => {
-  let postgres: PostgresServer;
-  let redisServer: RedisServer;
+  const servers = useSpecServers({ redis: true, postgres: true, database: 'choreography' });
   let pool: Pool;
   let redis: Redis;
   let app: INestApplication;
@@ -34,10 +33,12 @@ describe('choreography: kitchen and courier events move orders (real PostgreSQL 
   let productId: string;
 
   beforeAll(async () => {
-    [postgres, redisServer] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
-    const url = await postgres.createDatabase('choreography');
-    pool = new Pool({ connectionString: url, max: 4 });
-    pool.on('error', () => undefined);
+    const url = servers.databaseUrl;
+    pool = servers.pool({ max: 4 });
+    servers.atStop(async () => {
+      await dropOutboxProbeSlot(pool, SLOT).catch(() => undefined);
+      await app?.close();
+    });
     const schemaOwner = new Database({ url });
     await syncEntitySchema(schemaOwner, loadEntities(path.resolve(__dirname, '../../../../entities')));
     await schemaOwner.close();
@@ -45,7 +46,7 @@ describe('choreography: kitchen and courier events move orders (real PostgreSQL 
     await pool.query("insert into product (id, name, price, stock) values ($1, 'ramen', '12.00', 1000)", [
       productId,
     ]);
-    redis = new Redis(redisServer.url);
+    redis = servers.redisClient;
 
     app = await createHttpApp(
       {
@@ -65,7 +66,7 @@ describe('choreography: kitchen and courier events move orders (real PostgreSQL 
     app.connectMicroservice(
       {
         strategy: courierEventsTransport({
-          redisUrl: redisServer.url,
+          redisUrl: servers.redis.url,
           consumer: 'events-spec',
           blockMs: 200,
           claimIntervalMs: 50,
@@ -82,14 +83,6 @@ describe('choreography: kitchen and courier events move orders (real PostgreSQL 
     orders = app.get(OrdersService);
     courierEvents = app.get(CourierEventsService);
     await createOutboxProbeSlot(pool, SLOT);
-  });
-
-  afterAll(async () => {
-    if (pool) await dropOutboxProbeSlot(pool, SLOT).catch(() => undefined);
-    await app?.close();
-    redis?.disconnect();
-    await pool?.end();
-    await Promise.all([postgres?.stop(), redisServer?.stop()]);
   });
 
   const placeOrder = async () =>

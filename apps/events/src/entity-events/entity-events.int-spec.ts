@@ -10,7 +10,7 @@ import {
   peekOutboxMessages,
   syncEntitySchema,
 } from '@choreo/persistence';
-import { JsonCall, PostgresServer, jsonClient, startPostgres } from '@choreo/testing';
+import { JsonCall, jsonClient, useSpecServers } from '@choreo/testing';
 import { OrdersModule } from '../orders/orders.module';
 import { EntityEventsModule } from './entity-events.module';
 import { createHttpApp } from '@choreo/runtime';
@@ -19,7 +19,7 @@ const TOKEN = 'entity-events-spec-token';
 const SLOT = 'entity_events_probe';
 
 describe('/events/:entity: row write and event in one transaction (real PostgreSQL)', () => {
-  let server: PostgresServer;
+  const servers = useSpecServers({ postgres: true, database: 'entity_events' });
   let pool: Pool;
   let app: INestApplication;
   let base: string;
@@ -27,10 +27,12 @@ describe('/events/:entity: row write and event in one transaction (real PostgreS
   let catalog: EntityCatalog;
 
   beforeAll(async () => {
-    server = await startPostgres({ fsync: false });
-    const url = await server.createDatabase('entity_events');
-    pool = new Pool({ connectionString: url, max: 2 });
-    pool.on('error', () => undefined);
+    const url = servers.databaseUrl;
+    pool = servers.pool({ max: 2 });
+    servers.atStop(async () => {
+      await dropOutboxProbeSlot(pool, SLOT).catch(() => undefined);
+      await app?.close();
+    });
     catalog = loadEntities(path.resolve(__dirname, '../../../../entities'));
     const schemaOwner = new Database({ url });
     await syncEntitySchema(schemaOwner, catalog);
@@ -53,13 +55,6 @@ describe('/events/:entity: row write and event in one transaction (real PostgreS
     base = await app.getUrl();
     call = jsonClient(base, { authorization: `Bearer ${TOKEN}` });
     await createOutboxProbeSlot(pool, SLOT);
-  });
-
-  afterAll(async () => {
-    if (pool) await dropOutboxProbeSlot(pool, SLOT).catch(() => undefined);
-    await app?.close();
-    await pool?.end();
-    await server?.stop();
   });
 
   const eventsOf = async (id: string): Promise<OutboxMessage[]> =>

@@ -12,7 +12,7 @@ import {
 } from '@choreo/persistence';
 import { loadEntities } from '@choreo/entities';
 import { metricsRegistry } from '@choreo/observability';
-import { JsonCall, PostgresServer, jsonClient, startPostgres } from '@choreo/testing';
+import { JsonCall, jsonClient, useSpecServers } from '@choreo/testing';
 import { OrdersModule } from './orders.module';
 import { verifyTrackingToken } from './tracking-token';
 import { createHttpApp } from '@choreo/runtime';
@@ -23,18 +23,19 @@ const ENTITIES_DIR = path.resolve(__dirname, '../../../../entities');
 const SLOT = 'orders_probe';
 
 describe('orders (real PostgreSQL)', () => {
-  let server: PostgresServer;
+  const servers = useSpecServers({ postgres: true, database: 'orders' });
   let pool: Pool;
   let app: INestApplication;
   let base: string;
   let call: JsonCall;
 
   beforeAll(async () => {
-    server = await startPostgres({ fsync: false });
-    const url = await server.createDatabase('orders');
-    pool = new Pool({ connectionString: url, max: 4 });
-    // pool.end() resolves before its sockets close; the server stopping right after must not crash the run.
-    pool.on('error', () => undefined);
+    const url = servers.databaseUrl;
+    pool = servers.pool({ max: 4 });
+    servers.atStop(async () => {
+      await dropOutboxProbeSlot(pool, SLOT).catch(() => undefined);
+      await app?.close();
+    });
     // The product table exactly as the crud side creates it from entities/product.yaml.
     const schemaOwner = new Database({ url });
     await syncEntitySchema(schemaOwner, loadEntities(ENTITIES_DIR));
@@ -51,13 +52,6 @@ describe('orders (real PostgreSQL)', () => {
     base = await app.getUrl();
     call = jsonClient(base, { authorization: `Bearer ${TOKEN}` });
     await createOutboxProbeSlot(pool, SLOT);
-  });
-
-  afterAll(async () => {
-    if (pool) await dropOutboxProbeSlot(pool, SLOT).catch(() => undefined);
-    await app?.close();
-    await pool?.end();
-    await server?.stop();
   });
 
   async function addProduct(stock: number, price = '9.50', name = 'margherita'): Promise<string> {

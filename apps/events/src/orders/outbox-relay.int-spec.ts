@@ -6,7 +6,7 @@ import { CdcRelay } from '@choreo/cdc';
 import { decodeEnvelope, Streams } from '@choreo/contracts';
 import { loadEntities } from '@choreo/entities';
 import { Database, syncEntitySchema } from '@choreo/persistence';
-import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
+import { useSpecServers, waitFor } from '@choreo/testing';
 import { EntityEventsModule } from '../entity-events/entity-events.module';
 import { OrdersModule } from './orders.module';
 import { createHttpApp } from '@choreo/runtime';
@@ -16,8 +16,7 @@ const TOKEN = 'outbox-relay-spec-token';
 // The outbox contract end to end: what the events app records reaches the domain streams through the
 // real cdc-relay, with the ids, sequence and correlation given at write time, and nothing else does.
 describe('events outbox → cdc-relay → domain streams (real PostgreSQL and Redis)', () => {
-  let postgres: PostgresServer;
-  let redisServer: RedisServer;
+  const servers = useSpecServers({ redis: true, postgres: true, database: 'relay' });
   let redis: Redis;
   let app: INestApplication;
   let relay: CdcRelay;
@@ -25,8 +24,7 @@ describe('events outbox → cdc-relay → domain streams (real PostgreSQL and Re
   let productId: string;
 
   beforeAll(async () => {
-    [postgres, redisServer] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
-    const url = await postgres.createDatabase('relay');
+    const url = servers.databaseUrl;
     const catalog = loadEntities(path.resolve(__dirname, '../../../../entities'));
     const schemaOwner = new Database({ url });
     await syncEntitySchema(schemaOwner, catalog);
@@ -36,7 +34,7 @@ describe('events outbox → cdc-relay → domain streams (real PostgreSQL and Re
       )
     ).rows[0].id;
     await schemaOwner.close();
-    redis = new Redis(redisServer.url);
+    redis = servers.redisClient;
     app = await createHttpApp(
       {
         module: class EventsUnderTest {},
@@ -56,7 +54,7 @@ describe('events outbox → cdc-relay → domain streams (real PostgreSQL and Re
     base = await app.getUrl();
     relay = new CdcRelay({
       databaseUrl: url,
-      redisUrl: redisServer.url,
+      redisUrl: servers.redis.url,
       publication: 'choreo',
       slot: 'choreo_relay',
       tables: 'auto',
@@ -70,12 +68,10 @@ describe('events outbox → cdc-relay → domain streams (real PostgreSQL and Re
     await relay.start();
   });
 
-  afterAll(async () => {
+  servers.atStop(async () => {
     // A short stop timeout: CdcRelay.stop leaves its timeout timer running after a clean stop.
     await relay?.stop(2_000);
     await app?.close();
-    redis?.disconnect();
-    await Promise.all([postgres?.stop(), redisServer?.stop()]);
   });
 
   const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
