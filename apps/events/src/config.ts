@@ -1,6 +1,6 @@
 import { authConfig, databaseConfig, httpConfig, logConfig, redisConfig } from '@choreo/config';
+import { trackingConfig } from '@choreo/http';
 import { entitiesConfig } from '@choreo/entities';
-import { trackingConfig } from './orders/tracking.config';
 import type { LoadedConfig } from '@choreo/config';
 
 /** Every environment variable the events app reads, validated at start-up. */

@@ -4,11 +4,6 @@ import { AppModule } from './app.module';
 import { courierEventsTransport } from './choreography/choreography.module';
 import { eventsConfig } from './config';
 
-launch(
-  'events',
-  eventsConfig,
-  (config) => AppModule.forRoot(config),
-  (app, config) => {
-    app.connectMicroservice({ strategy: courierEventsTransport({ redisUrl: config.redis.url }) });
-  },
-);
+launch('events', eventsConfig, (config) => AppModule.forRoot(config), {
+  transports: (config) => [courierEventsTransport({ redisUrl: config.redis.url })],
+});

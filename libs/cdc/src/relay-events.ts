@@ -1,5 +1,13 @@
-import { z } from 'zod';
-import { encodeEnvelope, EventEnvelope, Streams, streamForAggregate } from '@choreo/contracts';
+import {
+  CLOUDEVENTS_SPEC_VERSION,
+  deadLetterFields,
+  encodeEnvelope,
+  EventEnvelope,
+  OUTBOX_MESSAGE_PREFIX,
+  readOutboxMessage,
+  Streams,
+  streamForAggregate,
+} from '@choreo/contracts';
 import type { Pgoutput } from 'pg-logical-replication';
 import { RowChange, RowImage } from './pgoutput-decoder';
 import {
@@ -59,7 +67,7 @@ export function transactionContext(commitLsn: bigint, commitTimeMicros: bigint):
 }
 
 /** The prefix of `pg_logical_emit_message(true, …)` calls that carry outbox events. */
-export const OUTBOX_PREFIX = 'choreo.outbox';
+export const OUTBOX_PREFIX = OUTBOX_MESSAGE_PREFIX;
 /** The prefix of the relay's own non-transactional heartbeat messages. */
 export const HEARTBEAT_PREFIX = 'choreo.heartbeat';
 export const RELAY_SOURCE = 'cdc-relay';
@@ -154,7 +162,16 @@ export class RowChangeEntry implements RelayEvent {
   get fields(): string[] {
     const ordinalHex = ordinalText(this.ordinal);
     const { tx, subject } = this;
-    const fields = ['id', tx.idPrefix + ordinalHex.toLowerCase(), 'type', this.type, 'source', RELAY_SOURCE];
+    const fields = [
+      'specversion',
+      CLOUDEVENTS_SPEC_VERSION,
+      'id',
+      tx.idPrefix + ordinalHex.toLowerCase(),
+      'type',
+      this.type,
+      'source',
+      RELAY_SOURCE,
+    ];
     if (subject !== undefined) fields.push('subject', subject);
     fields.push(
       'time',
@@ -235,28 +252,6 @@ export function truncateEvent(
   });
 }
 
-const optionalText = z.string().min(1).optional();
-
-/** What the writer puts in `pg_logical_emit_message(true, 'choreo.outbox', <json>)`. */
-export const outboxMessageSchema = z.object({
-  aggregate: z.string().min(1),
-  event: z.object({
-    id: z.string().min(1),
-    type: z.string().min(1),
-    source: z.string().min(1),
-    subject: optionalText,
-    time: optionalText,
-    sequence: z.number().int().nonnegative().optional(),
-    correlationid: optionalText,
-    causationid: optionalText,
-    traceparent: optionalText,
-    tracestate: optionalText,
-    data: z.unknown().refine((value) => value !== undefined, 'is required'),
-  }),
-});
-
-export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
-
 /**
  * An outbox message as an event on its aggregate's stream, keeping the id, correlation and trace
  * context given at write time. A message that is not a valid outbox event cannot be fixed by
@@ -266,24 +261,11 @@ export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
 export function outboxEvent(content: Uint8Array, tx: TransactionContext, ordinal: number): RelayEvent {
   const position = positionText(tx.positionPrefix, ordinal);
   const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
-  let problem: string;
-  let parsedJson: unknown;
-  try {
-    parsedJson = JSON.parse(text);
-    const parsed = outboxMessageSchema.safeParse(parsedJson);
-    if (parsed.success) {
-      const { aggregate, event } = parsed.data;
-      return entry(streamForAggregate(aggregate), position, {
-        ...event,
-        time: event.time ?? tx.time,
-      });
-    }
-    problem = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-  } catch (error) {
-    problem = `not JSON: ${(error as Error).message}`;
+  const read = readOutboxMessage(text);
+  if (read.ok) {
+    const { aggregate, event } = read.message;
+    return entry(streamForAggregate(aggregate), position, { ...event, time: event.time ?? tx.time });
   }
-  const aggregate = (parsedJson as { aggregate?: unknown } | undefined)?.aggregate;
-  const now = new Date().toISOString();
   const dead = entry(Streams.deadLetters, position, {
     id: eventIdFor(position),
     type: 'cdc.outbox.invalid',
@@ -291,21 +273,15 @@ export function outboxEvent(content: Uint8Array, tx: TransactionContext, ordinal
     time: tx.time,
     data: { content: text },
   });
-  dead.fields.push(
-    'dlq_stream',
-    typeof aggregate === 'string' && aggregate !== '' ? streamForAggregate(aggregate) : 'outbox',
-    'dlq_id',
-    dead.position,
-    'dlq_group',
-    RELAY_SOURCE,
-    'dlq_consumer',
-    RELAY_SOURCE,
-    'dlq_attempts',
-    '1',
-    'dlq_error',
-    `invalid outbox message: ${problem}`,
-    'dlq_failed_at',
-    now,
-  );
-  return dead;
+  return {
+    ...dead,
+    fields: deadLetterFields(dead.fields, {
+      stream: read.aggregate !== undefined ? streamForAggregate(read.aggregate) : 'outbox',
+      entryId: dead.position,
+      group: RELAY_SOURCE,
+      consumer: RELAY_SOURCE,
+      attempts: 1,
+      error: `invalid outbox message: ${read.problem}`,
+    }),
+  };
 }

@@ -98,10 +98,10 @@ describe('appendNewer (the high-water-mark script, real Redis)', () => {
       ['id'],
     );
     const lookalike: RelayEvent = { stream: 's', position: row.position, fields: [...row.fields] };
-    lookalike.fields[5] = 'someone-else';
+    lookalike.fields[7] = 'someone-else'; // the source
     const batch = [keyed, keyless, { ...outbox, stream: 's' }, lookalike];
-    expect(keyed.fields).toHaveLength(16);
-    expect(keyless.fields).toHaveLength(14);
+    expect(keyed.fields).toHaveLength(18);
+    expect(keyless.fields).toHaveLength(16);
     expect(await appendNewer(redis, 's', batch)).toEqual({ appended: 4, skipped: 0 });
     const entries = await redis.xrange('s', '-', '+');
     expect(entries.map(([, fields]) => fields)).toEqual(batch.map((e) => e.fields));

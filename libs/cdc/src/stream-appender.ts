@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
+import { CLOUDEVENTS_SPEC_VERSION } from '@choreo/contracts';
 import { RELAY_SOURCE, RelayEvent, RowChangeEntry } from './relay-events';
 
 /** The Redis key holding a stream's high-water mark: the position of the newest event it holds. */
@@ -59,12 +60,12 @@ end
 while i <= n do
   local shape = a[i + 1]
   if shape == 'S' then
-    redis.call('XADD', KEYS[1], '*', 'id', a[i + 2], 'type', a[i + 3], 'source', '${RELAY_SOURCE}',
-      'subject', a[i + 4], 'time', a[i + 5], 'datacontenttype', 'application/json', 'data', a[i + 6],
+    redis.call('XADD', KEYS[1], '*', 'specversion', '1.0', 'id', a[i + 2], 'type', a[i + 3],
+      'source', '${RELAY_SOURCE}', 'subject', a[i + 4], 'time', a[i + 5], 'datacontenttype', 'application/json', 'data', a[i + 6],
       'position', a[i])
   elseif shape == 'R' then
-    redis.call('XADD', KEYS[1], '*', 'id', a[i + 2], 'type', a[i + 3], 'source', '${RELAY_SOURCE}',
-      'time', a[i + 4], 'datacontenttype', 'application/json', 'data', a[i + 5], 'position', a[i])
+    redis.call('XADD', KEYS[1], '*', 'specversion', '1.0', 'id', a[i + 2], 'type', a[i + 3],
+      'source', '${RELAY_SOURCE}', 'time', a[i + 4], 'datacontenttype', 'application/json', 'data', a[i + 5], 'position', a[i])
   else
     redis.call('XADD', KEYS[1], '*', unpack(a, i + 3, i + 2 + a[i + 2]))
   end
@@ -96,20 +97,22 @@ const HEADER = 5;
  * way it went.
  */
 function rowShape(fields: readonly string[], position: string): 'S' | 'R' | undefined {
-  const at = fields.length - 14; // 2 with a subject, 0 without
+  const at = fields.length - 16; // 2 with a subject, 0 without
   if (at !== 0 && at !== 2) return undefined;
   if (
-    fields[0] !== 'id' ||
-    fields[2] !== 'type' ||
-    fields[4] !== 'source' ||
-    fields[5] !== RELAY_SOURCE ||
-    (at === 2 && fields[6] !== 'subject') ||
-    fields[6 + at] !== 'time' ||
-    fields[8 + at] !== 'datacontenttype' ||
-    fields[9 + at] !== 'application/json' ||
-    fields[10 + at] !== 'data' ||
-    fields[12 + at] !== 'position' ||
-    fields[13 + at] !== position
+    fields[0] !== 'specversion' ||
+    fields[1] !== CLOUDEVENTS_SPEC_VERSION ||
+    fields[2] !== 'id' ||
+    fields[4] !== 'type' ||
+    fields[6] !== 'source' ||
+    fields[7] !== RELAY_SOURCE ||
+    (at === 2 && fields[8] !== 'subject') ||
+    fields[8 + at] !== 'time' ||
+    fields[10 + at] !== 'datacontenttype' ||
+    fields[11 + at] !== 'application/json' ||
+    fields[12 + at] !== 'data' ||
+    fields[14 + at] !== 'position' ||
+    fields[15 + at] !== position
   ) {
     return undefined;
   }
@@ -260,17 +263,17 @@ export function packBatch(events: readonly RelayEvent[]): Buffer {
     offset = writeString(buffer, offset, event.position);
     if (shape === 'S') {
       offset = writeString(buffer, offset, 'S');
-      offset = writeString(buffer, offset, fields[1]);
       offset = writeString(buffer, offset, fields[3]);
-      offset = writeString(buffer, offset, fields[7]);
+      offset = writeString(buffer, offset, fields[5]);
       offset = writeString(buffer, offset, fields[9]);
-      offset = writeString(buffer, offset, fields[13]);
+      offset = writeString(buffer, offset, fields[11]);
+      offset = writeString(buffer, offset, fields[15]);
     } else if (shape === 'R') {
       offset = writeString(buffer, offset, 'R');
-      offset = writeString(buffer, offset, fields[1]);
       offset = writeString(buffer, offset, fields[3]);
-      offset = writeString(buffer, offset, fields[7]);
-      offset = writeString(buffer, offset, fields[11]);
+      offset = writeString(buffer, offset, fields[5]);
+      offset = writeString(buffer, offset, fields[9]);
+      offset = writeString(buffer, offset, fields[13]);
     } else {
       offset = writeString(buffer, offset, 'F');
       writeHeader(buffer, offset, UINT32, fields.length);

@@ -16,7 +16,20 @@ describe('envelope', () => {
   it('round-trips through flat fields', () => {
     const fields = encodeEnvelope(event);
     expect(fieldMap(fields)).toMatchObject({ type: 'order.created', sequence: '1', data: '{"total":12.5}' });
-    expect(decodeEnvelope(fields)).toEqual({ ...event, datacontenttype: 'application/json' });
+    expect(decodeEnvelope(fields)).toEqual({
+      specversion: '1.0',
+      ...event,
+      datacontenttype: 'application/json',
+    });
+  });
+
+  it('reads entries written before specversion existed, and refuses another version', () => {
+    const fields = fieldMap(encodeEnvelope(event));
+    delete fields['specversion'];
+    expect(decodeEnvelope(fields)).toMatchObject({ specversion: '1.0', id: event.id });
+    expect(() => decodeEnvelope({ ...fields, specversion: '0.3' })).toThrow(
+      /field "specversion" must be 1.0/,
+    );
   });
 
   it.each([

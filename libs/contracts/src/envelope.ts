@@ -1,8 +1,14 @@
+/** The CloudEvents version every envelope declares. */
+export const CLOUDEVENTS_SPEC_VERSION = '1.0';
+
 /**
- * The event envelope: CloudEvents attribute names, flat so that `redis-cli XRANGE orders - +` reads
- * well. `data` travels as JSON text; every other attribute is a plain string.
+ * The event envelope: a CloudEvent (spec 1.0) with its attributes flat, so that
+ * `redis-cli XRANGE orders - +` reads well. `data` travels as JSON text; every other attribute is a
+ * plain string.
  */
 export interface EventEnvelope<T = unknown> {
+  /** Always `1.0` when written; entries written before it existed decode without it. */
+  specversion?: typeof CLOUDEVENTS_SPEC_VERSION;
   /** Globally unique: a UUIDv7, or for CDC events an id derived from the WAL position. */
   id: string;
   /** `order.created`, `product.updated`, `courier.location` … */
@@ -26,6 +32,7 @@ export interface EventEnvelope<T = unknown> {
 
 /** The field names of an encoded envelope, in the order they are written. */
 export const ENVELOPE_FIELDS = [
+  'specversion',
   'id',
   'type',
   'source',
@@ -53,8 +60,9 @@ export class EnvelopeDecodeError extends Error {
 
 /** Encodes an envelope as the flat `[field, value, …]` list that XADD takes. Absent attributes are left out. */
 export function encodeEnvelope(event: EventEnvelope): string[] {
-  const fields: string[] = [];
+  const fields: string[] = ['specversion', CLOUDEVENTS_SPEC_VERSION];
   for (const name of ENVELOPE_FIELDS) {
+    if (name === 'specversion') continue;
     const value = event[name];
     if (value === undefined || value === null) continue;
     if (name === 'data') fields.push(name, JSON.stringify(value));
@@ -90,6 +98,13 @@ export function decodeEnvelope<T = unknown>(
   const time = required('time');
   if (!RFC3339.test(time))
     throw new EnvelopeDecodeError('time', `is not an RFC 3339 timestamp: ${JSON.stringify(time)}`);
+  const specversion = f['specversion'];
+  if (specversion !== undefined && specversion !== CLOUDEVENTS_SPEC_VERSION) {
+    throw new EnvelopeDecodeError(
+      'specversion',
+      `must be ${CLOUDEVENTS_SPEC_VERSION}, got ${JSON.stringify(specversion)}`,
+    );
+  }
   const contentType = f['datacontenttype'];
   if (contentType !== undefined && contentType !== 'application/json') {
     throw new EnvelopeDecodeError(
@@ -114,7 +129,15 @@ export function decodeEnvelope<T = unknown>(
       );
     }
   }
-  const event: EventEnvelope<T> = { id, type, source, time, data, datacontenttype: 'application/json' };
+  const event: EventEnvelope<T> = {
+    specversion: CLOUDEVENTS_SPEC_VERSION,
+    id,
+    type,
+    source,
+    time,
+    data,
+    datacontenttype: 'application/json',
+  };
   if (f['subject'] !== undefined) event.subject = f['subject'];
   if (sequence !== undefined) event.sequence = sequence;
   for (const name of ['correlationid', 'causationid', 'traceparent', 'tracestate'] as const) {

@@ -1,6 +1,7 @@
 /** Every stream name of the system, in one place. Apps never write stream names as literals. */
 export const Streams = {
   orders: 'orders',
+  /** Kitchen steps of an order (accepted, rejected, started, ready). */
   kitchen: 'kitchen',
   couriers: 'couriers',
   aggregates: 'aggregates',
@@ -15,3 +16,17 @@ export const Streams = {
 export function streamForAggregate(aggregateType: string): string {
   return aggregateType === 'order' ? Streams.orders : Streams.entityEvents(aggregateType);
 }
+
+/** The consumer group of every app that consumes streams (one group per app; replicas share it). */
+export const ConsumerGroups = {
+  /** events: kitchen and courier steps move orders. */
+  events: 'events',
+  /** aggregator: windowed aggregates over domain and `cdc.*` streams. */
+  aggregator: 'aggregator',
+  /** notifications: fans events out to WebSocket and SSE channels. */
+  notifications: 'notifications',
+  /** simulator: plays a kitchen and courier journey for each new order. */
+  simulator: 'simulator',
+} as const;
+
+export type ConsumerGroup = (typeof ConsumerGroups)[keyof typeof ConsumerGroups];

@@ -5,3 +5,5 @@ export * from './validation';
 export * from './etag';
 export * from './openapi';
 export * from './postgrest';
+export * from './tracking-token';
+export * from './tracking.config';

@@ -1,5 +1,5 @@
 import type { Queryable } from './database';
-import { OUTBOX_MESSAGE_PREFIX, OutboxMessage, parseOutboxMessage } from './outbox';
+import { OUTBOX_MESSAGE_PREFIX, OutboxMessage, parseOutboxMessage } from '@choreo/contracts';
 
 /**
  * Creates a `test_decoding` logical slot that sees every outbox message committed from now on.

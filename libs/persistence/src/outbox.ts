@@ -1,17 +1,12 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { EventEnvelope } from '@choreo/contracts';
+import {
+  CLOUDEVENTS_SPEC_VERSION,
+  encodeOutboxMessage,
+  OUTBOX_MESSAGE_PREFIX,
+  type EventEnvelope,
+} from '@choreo/contracts';
 import { injectTraceContext } from '@choreo/observability';
 import type { Queryable } from './database';
-
-/** The logical decoding message prefix the cdc-relay routes to the domain streams. */
-export const OUTBOX_MESSAGE_PREFIX = 'choreo.outbox';
-
-/** What one outbox message carries: the aggregate type (routes the stream) and the full envelope. */
-export interface OutboxMessage<T = unknown> {
-  /** `order`, or an entity name; `streamForAggregate(aggregate)` names the stream. */
-  aggregate: string;
-  event: EventEnvelope<T>;
-}
 
 /** An event to record; the writer fills in id, source, time and the trace context. */
 export interface OutboxEventInput<T> {
@@ -37,6 +32,7 @@ export async function recordOutboxEvent<T>(
 ): Promise<EventEnvelope<T>> {
   const trace = injectTraceContext({});
   const event: EventEnvelope<T> = {
+    specversion: CLOUDEVENTS_SPEC_VERSION,
     id: uuidv7(),
     type: input.type,
     source,
@@ -50,19 +46,9 @@ export async function recordOutboxEvent<T>(
     datacontenttype: 'application/json',
     data: input.data,
   };
-  const message: OutboxMessage<T> = { aggregate: input.aggregate, event };
   await client.query('select pg_logical_emit_message(true, $1, $2::text)', [
     OUTBOX_MESSAGE_PREFIX,
-    JSON.stringify(message),
+    encodeOutboxMessage({ aggregate: input.aggregate, event }),
   ]);
   return event;
-}
-
-/** Parses the content of a `choreo.outbox` message (for the relay and for tests reading the WAL). */
-export function parseOutboxMessage(content: string): OutboxMessage {
-  const parsed = JSON.parse(content) as Partial<OutboxMessage>;
-  if (typeof parsed.aggregate !== 'string' || typeof parsed.event !== 'object' || parsed.event === null) {
-    throw new Error(`not a ${OUTBOX_MESSAGE_PREFIX} message: ${content.slice(0, 200)}`);
-  }
-  return parsed as OutboxMessage;
 }

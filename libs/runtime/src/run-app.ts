@@ -1,4 +1,5 @@
 import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import {
@@ -41,7 +42,9 @@ export interface RunAppOptions {
   module: Type | DynamicModule;
   http: HttpSettings;
   log: LogSettings;
-  /** Extra setup before listening: OpenAPI, microservice transports, … */
+  /** The app's stream consumers (e.g. RedisStreamsServer); started before the app listens. */
+  transports?: readonly CustomTransportStrategy[];
+  /** Extra setup before listening (OpenAPI, …). */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
@@ -74,6 +77,7 @@ export async function runApp(options: RunAppOptions): Promise<INestApplication> 
     });
   }
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  for (const strategy of options.transports ?? []) app.connectMicroservice({ strategy });
   await options.configure?.(app);
   await app.startAllMicroservices();
   await app.listen(options.http.port, options.http.host);
@@ -103,23 +107,32 @@ export type AppSlices = { http: ConfigSlice<HttpSettings>; log: ConfigSlice<LogS
   ConfigSlice<unknown>
 >;
 
+/** What an app adds to its module in `launch`: its stream consumers and any extra setup. */
+export interface LaunchOptions<C> {
+  /** The app's stream transports, e.g. `(config) => [ordersTransport({ redisUrl: config.redis.url })]`. */
+  transports?: (config: C) => readonly CustomTransportStrategy[];
+  configure?: (app: NestFastifyApplication, config: C) => void | Promise<void>;
+}
+
 /**
  * An app's whole `main`: validate the environment (exit 1 naming every bad variable), build the
- * app's module from the typed config, and run it.
+ * app's module and stream transports from the typed config, and run them.
  */
 export function launch<S extends AppSlices>(
   app: string,
   slices: S,
   module: (config: LoadedConfig<S>) => Type | DynamicModule,
-  configure?: (app: NestFastifyApplication, config: LoadedConfig<S>) => void | Promise<void>,
+  options: LaunchOptions<LoadedConfig<S>> = {},
 ): void {
   const config = loadConfigOrExit(app, slices);
+  const { transports, configure } = options;
   start(app, () =>
     runApp({
       app,
       module: module(config),
       http: config.http as HttpSettings,
       log: config.log as LogSettings,
+      transports: transports?.(config),
       configure: configure && ((nest) => configure(nest, config)),
     }),
   );

@@ -11,14 +11,8 @@ export type {
 } from './stream-consumer';
 export { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy';
 export type { RetryPolicy } from './retry-policy';
-export {
-  DEAD_LETTER_FIELDS,
-  DeadLetterStore,
-  deadLetterFields,
-  moveToDeadLetters,
-  originalFields,
-} from './dead-letters';
-export type { DeadLetter, DeadLetterOrigin } from './dead-letters';
+export { DeadLetterStore, moveToDeadLetters } from './dead-letters';
+export type { DeadLetter } from './dead-letters';
 export { DuplicateInFlightError, EventDedupe } from './event-dedupe';
 export type { EventDedupeOptions } from './event-dedupe';
 export { deleteIdleConsumers } from './consumer-pruning';

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  ConsumerGroups,
   CourierDelivered,
   CourierPickedUp,
   EventEnvelope,
@@ -16,7 +17,7 @@ import { ordersMetrics } from '../orders/orders.metrics';
 import { OrdersService } from '../orders/orders.service';
 
 /** The consumer group, and the inbox consumer name, of the events app on the `kitchen` and `couriers` streams. */
-export const EVENTS_GROUP = 'events';
+export const EVENTS_GROUP = ConsumerGroups.events;
 
 interface OrderDrivingEvent {
   definition: { parse(data: unknown): { order_id: string; courier_id?: string; reason?: string } };

@@ -6,10 +6,10 @@ import {
   createOutboxProbeSlot,
   Database,
   dropOutboxProbeSlot,
-  OutboxMessage,
   peekOutboxMessages,
   syncEntitySchema,
 } from '@choreo/persistence';
+import type { OutboxMessage } from '@choreo/contracts';
 import { JsonCall, jsonClient, useSpecServers } from '@choreo/testing';
 import { OrdersModule } from '../orders/orders.module';
 import { EntityEventsModule } from './entity-events.module';

@@ -1,4 +1,4 @@
-import type { OrderStatus } from '@choreo/contracts';
+import { ORDER_STATUSES, type OrderStatus } from '@choreo/contracts';
 
 // The lifecycle as an adjacency list: the only moves an order may make from each status.
 const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
@@ -11,16 +11,9 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   cancelled: [],
 };
 
-// Position along the happy path; lets a consumer tell a stale event (behind the order) from a jump.
-const PROGRESS: Readonly<Record<OrderStatus, number>> = {
-  created: 0,
-  confirmed: 1,
-  preparing: 2,
-  ready: 3,
-  out_for_delivery: 4,
-  delivered: 5,
-  cancelled: 6,
-};
+// Position along the happy path (the contracts' order, `cancelled` last); lets a consumer tell a stale
+// event (behind the order) from a jump.
+const progress = (status: OrderStatus): number => ORDER_STATUSES.indexOf(status);
 
 /** The REST verbs of `POST /orders/:id/<action>` and the status each one moves to. */
 export const ORDER_ACTIONS = {
@@ -57,6 +50,6 @@ export function isTerminal(status: OrderStatus): boolean {
  */
 export function planTransition(current: OrderStatus, target: OrderStatus): 'apply' | 'skip' | 'reject' {
   if (canTransition(current, target)) return 'apply';
-  if (current === target || isTerminal(current) || PROGRESS[current] > PROGRESS[target]) return 'skip';
+  if (current === target || isTerminal(current) || progress(current) > progress(target)) return 'skip';
   return 'reject';
 }

@@ -7,14 +7,14 @@ import {
   syncEntitySchema,
   createOutboxProbeSlot,
   dropOutboxProbeSlot,
-  OutboxMessage,
   peekOutboxMessages,
 } from '@choreo/persistence';
+import type { OutboxMessage } from '@choreo/contracts';
+import { verifyTrackingToken } from '@choreo/http';
 import { loadEntities } from '@choreo/entities';
 import { metricsRegistry } from '@choreo/observability';
 import { JsonCall, jsonClient, useSpecServers } from '@choreo/testing';
 import { OrdersModule } from './orders.module';
-import { verifyTrackingToken } from './tracking-token';
 import { createHttpApp } from '@choreo/runtime';
 
 const SECRET = 'orders-int-spec-secret-0123456789abcdef';

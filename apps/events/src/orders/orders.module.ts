@@ -17,6 +17,7 @@ import {
   OpenApiFragment,
   createOpenApiDocument,
   serveOpenApi,
+  type TrackingOptions,
 } from '@choreo/http';
 import { Database, migrate, purgeIdempotencyKeys } from '@choreo/persistence';
 import { OrdersController } from './orders.controller';
@@ -24,7 +25,6 @@ import { ordersOpenApi } from './orders.openapi';
 import { OrdersRepository } from './orders.repository';
 import { EVENTS_MIGRATIONS } from './orders.schema';
 import { OrdersService, TRACKING_OPTIONS } from './orders.service';
-import type { TrackingOptions } from './tracking.config';
 
 export interface OrdersModuleOptions {
   /** `databaseConfig`. */

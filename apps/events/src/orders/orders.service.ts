@@ -9,6 +9,7 @@ import {
   recordOutboxEvent,
   requestFingerprint,
 } from '@choreo/persistence';
+import { signTrackingToken, type TrackingOptions, type TrackingToken } from '@choreo/http';
 import { allowedNextStatuses, canTransition } from './order-state-machine';
 import {
   asHttpError,
@@ -21,8 +22,6 @@ import {
 import { ordersMetrics } from './orders.metrics';
 import { Order, OrderFilter, OrdersRepository } from './orders.repository';
 import type { PlaceOrderBody } from './order.dto';
-import { signTrackingToken, TrackingToken } from './tracking-token';
-import type { TrackingOptions } from './tracking.config';
 
 export const TRACKING_OPTIONS = Symbol('TRACKING_OPTIONS');
 

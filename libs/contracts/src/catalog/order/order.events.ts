@@ -12,6 +12,19 @@ export const ORDER_STATUSES = [
   'cancelled',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** The happy path, in order: the statuses an order passes through to `delivered`. */
+export const ORDER_LIFECYCLE = [
+  'created',
+  'confirmed',
+  'preparing',
+  'ready',
+  'out_for_delivery',
+  'delivered',
+] as const satisfies readonly OrderStatus[];
+
+/** Statuses an order never leaves. */
+export const FINAL_ORDER_STATUSES = ['delivered', 'cancelled'] as const satisfies readonly OrderStatus[];
 export const orderStatus = z.enum(ORDER_STATUSES);
 
 export const orderLine = z.object({

@@ -1,4 +1,4 @@
-import { deadLetterFields, originalFields } from './dead-letters';
+import { deadLetterFields, originalFields } from './dead-letter';
 
 describe('dead-letter fields', () => {
   const origin = {

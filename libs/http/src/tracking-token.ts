@@ -1,6 +1,8 @@
 import { jwtVerify, SignJWT } from 'jose';
+import { Channels } from '@choreo/contracts';
 
-// Should move to a shared lib once notifications verifies these tokens (contracts may import only zod).
+// Signed by the events app when an order is placed (or its token renewed), verified locally by
+// notifications on every subscribe and resume: no database call on either side.
 
 /** The audience every tracking token is issued for; a token for another audience is refused. */
 export const TRACKING_AUDIENCE = 'choreo-tracking';
@@ -17,11 +19,6 @@ export interface TrackingClaims {
   expiresAt: Date;
 }
 
-/** The real-time channel of one order. */
-export function orderChannel(orderId: string): string {
-  return `order:${orderId}`;
-}
-
 /** Signs a short-lived HS256 token that lets its holder follow one order's channel. */
 export async function signTrackingToken(
   orderId: string,
@@ -31,7 +28,7 @@ export async function signTrackingToken(
 ): Promise<TrackingToken> {
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expiresAt = issuedAt + ttlSeconds;
-  const channel = orderChannel(orderId);
+  const channel = Channels.order(orderId);
   const token = await new SignJWT({ channel })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(orderId)
@@ -58,10 +55,10 @@ export async function verifyTrackingToken(
     requiredClaims: ['sub', 'exp'],
   });
   const orderId = payload.sub as string;
-  if (payload['channel'] !== orderChannel(orderId)) {
+  if (payload['channel'] !== Channels.order(orderId)) {
     throw new Error(
       `tracking token channel ${String(payload['channel'])} does not match its subject ${orderId}`,
     );
   }
-  return { orderId, channel: orderChannel(orderId), expiresAt: new Date((payload.exp as number) * 1000) };
+  return { orderId, channel: Channels.order(orderId), expiresAt: new Date((payload.exp as number) * 1000) };
 }
