@@ -4,14 +4,9 @@ import { AppModule } from './app.module';
 import { simulatorConfig } from './config';
 import { orderEventsTransport } from './journeys/journeys.module';
 
-launch(
-  'simulator',
-  simulatorConfig,
-  (config) => AppModule.forRoot(config),
-  (app, config) => {
+launch('simulator', simulatorConfig, (config) => AppModule.forRoot(config), {
+  transports: (config) => {
     const { consumer, claimTimeoutMs } = config.simulation;
-    app.connectMicroservice({
-      strategy: orderEventsTransport({ redisUrl: config.redis.url, consumer, claimTimeoutMs }),
-    });
+    return [orderEventsTransport({ redisUrl: config.redis.url, consumer, claimTimeoutMs })];
   },
-);
+});
