@@ -8,6 +8,7 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
+import { MAX_JSON_DEPTH, installRefusals, jsonDepthExceeds } from './http-refusals';
 
 /** `application/json` or a `+json` type such as `application/merge-patch+json`. */
 const JSON_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json$/i;
@@ -37,7 +38,8 @@ function notModified(ifNoneMatch: string | undefined, etag: string | undefined):
  * A Nest application on Fastify that reads JSON bodies only: `application/json` and `+json` types,
  * parsed with Fastify's prototype-poisoning-safe parser, an empty one read as no body (clients send
  * `Content-Type: application/json` on a bodiless DELETE or action). Any other body is a 415 before a
- * handler runs, a body over the limit a 413. A GET whose `If-None-Match` holds the ETag gets a 304.
+ * handler runs, a body over the limit a 413, a body nested deeper than MAX_JSON_DEPTH a 400; a method
+ * a path does not serve is a 405 with `Allow` (see installRefusals). A GET whose `If-None-Match` holds the ETag gets a 304.
  * Every choreo HTTP app, and every spec that mounts a module over HTTP, is built here, so tests run
  * on the platform production runs.
  *
@@ -65,6 +67,16 @@ export async function createHttpApp(
       done(null, undefined);
       return;
     }
+    if (jsonDepthExceeds(body)) {
+      done(
+        new BadRequestException({
+          error: 'json_too_deep',
+          message: `the body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`,
+        }),
+        undefined,
+      );
+      return;
+    }
     void parseJson(request, body, (error, parsed) => {
       if (!error) done(null, parsed);
       else
@@ -86,6 +98,7 @@ export async function createHttpApp(
       undefined,
     );
   });
+  installRefusals(fastify);
   fastify.addHook('onSend', (request: FastifyRequest, reply, payload, done) => {
     const conditional = (request.method === 'GET' || request.method === 'HEAD') && reply.statusCode === 200;
     if (conditional && notModified(request.headers['if-none-match'], reply.getHeader('etag') as string)) {
