@@ -1,18 +1,6 @@
 import { z } from 'zod';
 import { decimalAmount, defineEvent, EventData } from '../event-definition';
 
-/** The order lifecycle, in order. `cancelled` is reachable from any state before `out_for_delivery`. */
-export const ORDER_STATUSES = [
-  'created',
-  'confirmed',
-  'preparing',
-  'ready',
-  'out_for_delivery',
-  'delivered',
-  'cancelled',
-] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
 /** The happy path, in order: the statuses an order passes through to `delivered`. */
 export const ORDER_LIFECYCLE = [
   'created',
@@ -21,11 +9,15 @@ export const ORDER_LIFECYCLE = [
   'ready',
   'out_for_delivery',
   'delivered',
-] as const satisfies readonly OrderStatus[];
+] as const;
+
+/** Every status, in lifecycle order. `cancelled` is reachable from any state before `out_for_delivery`. */
+export const ORDER_STATUSES = [...ORDER_LIFECYCLE, 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+export const orderStatus = z.enum(ORDER_STATUSES);
 
 /** Statuses an order never leaves. */
 export const FINAL_ORDER_STATUSES = ['delivered', 'cancelled'] as const satisfies readonly OrderStatus[];
-export const orderStatus = z.enum(ORDER_STATUSES);
 
 export const orderLine = z.object({
   product_id: z.uuid(),
