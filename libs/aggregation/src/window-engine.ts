@@ -177,6 +177,8 @@ export interface Applied {
   /** Sessions merged into another (delete them). */
   removed: Set<string>;
   late: LateContribution[];
+  /** Events with at least one contribution counted (an event whose every contribution came late is not). */
+  counted: Set<string>;
 }
 
 /**
@@ -191,7 +193,7 @@ export function applyContributions(
   windows: Map<string, WindowRow>,
   watermark: number,
 ): Applied {
-  const applied: Applied = { touched: new Set(), removed: new Set(), late: [] };
+  const applied: Applied = { touched: new Set(), removed: new Set(), late: [], counted: new Set() };
   const versionBefore = new Map<string, number>();
   const touch = (id: string, row: WindowRow) => {
     if (!versionBefore.has(id)) versionBefore.set(id, row.version);
@@ -219,6 +221,7 @@ export function applyContributions(
       };
       windows.set(id, target);
       accumulate(rule, target.state, contribution, item.sign);
+      applied.counted.add(item.eventId);
       touch(id, target);
     }
   }
@@ -264,6 +267,7 @@ function applySession(
     applied.removed.add(id);
   }
   accumulate(rule, merged.state, contribution, item.sign);
+  applied.counted.add(item.eventId);
   const id = windowId(contribution.key, merged.start);
   applied.removed.delete(id);
   windows.set(id, merged);

@@ -12,9 +12,11 @@ export const Streams = {
   cdc: (table: string) => `cdc.${table}`,
 } as const;
 
-/** The domain stream that outbox events of an aggregate type are routed to. */
+/** The domain stream that outbox events of an aggregate type are routed to (`aggregate`: the aggregator's results). */
 export function streamForAggregate(aggregateType: string): string {
-  return aggregateType === 'order' ? Streams.orders : Streams.entityEvents(aggregateType);
+  if (aggregateType === 'order') return Streams.orders;
+  if (aggregateType === 'aggregate') return Streams.aggregates;
+  return Streams.entityEvents(aggregateType);
 }
 
 /** The consumer group of every app that consumes streams (one group per app; replicas share it). */
