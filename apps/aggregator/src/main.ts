@@ -10,17 +10,12 @@ let rules: RuleSet | undefined;
 const rulesOf = (config: AggregatorConfig) =>
   (rules ??= loadRuleSet(config.aggregation.dir, config.entities.dir));
 
-launch(
-  'aggregator',
-  aggregatorConfig,
-  (config) => AppModule.forRoot(config, rulesOf(config)),
-  (app, config) => {
-    app.connectMicroservice({
-      strategy: aggregatorTransport(rulesOf(config), {
-        redisUrl: config.redis.url,
-        batchMax: config.aggregation.batchMax,
-        claimTimeoutMs: config.aggregation.claimTimeoutMs,
-      }),
-    });
-  },
-);
+launch('aggregator', aggregatorConfig, (config) => AppModule.forRoot(config, rulesOf(config)), {
+  transports: (config) => [
+    aggregatorTransport(rulesOf(config), {
+      redisUrl: config.redis.url,
+      batchMax: config.aggregation.batchMax,
+      claimTimeoutMs: config.aggregation.claimTimeoutMs,
+    }),
+  ],
+});

@@ -13,7 +13,7 @@ import {
   validateEvent,
   windowsTouched,
 } from '@choreo/aggregation';
-import type { EventEnvelope } from '@choreo/contracts';
+import { ConsumerGroups, EventEnvelope } from '@choreo/contracts';
 import { Database } from '@choreo/persistence';
 import { aggregatorMetrics } from './aggregator.metrics';
 import { ResultWriter } from './result-writer';
@@ -21,7 +21,7 @@ import { RuleSet } from './rule-set';
 import { WindowStore } from './window.store';
 
 /** The inbox consumer name (and consumer group) of the aggregator. */
-export const AGGREGATOR_CONSUMER = 'aggregator';
+export const AGGREGATOR_CONSUMER = ConsumerGroups.aggregator;
 
 export const AGGREGATION_SETTINGS = Symbol('AggregationSettings');
 
