@@ -7,3 +7,4 @@ export { jsonClient } from './json-client';
 export type { JsonCall, JsonReply } from './json-client';
 export { useSpecServers } from './spec-servers';
 export type { SpecServers, SpecServersOptions } from './spec-servers';
+export { findPromtool, promtoolProblems } from './promtool';
