@@ -20,7 +20,7 @@ import { journeyConfig } from './config';
 import { positionFor } from './journey/geo';
 import { JourneyPlanner, stepEventId } from './journey/journey-planner';
 import { JOURNEY_KEYS } from './schedule/journey-store';
-import { AppProcess, startApp } from './test-fixtures/app-process';
+import { AppProcess, runCommand, startApp } from './test-fixtures/app-process';
 
 // The simulator plays journeys ten times faster than the defaults; a quarter of the orders are rejected,
 // always the same ones (seeded by the order id), so the spec knows which.
@@ -48,6 +48,7 @@ describe('simulator: every order moves by itself (real PostgreSQL, Redis, events
   let env: Record<string, string>;
   const apps: AppProcess[] = [];
   let simulatorA: AppProcess;
+  let crud: AppProcess;
   let api: JsonCall;
   let productId: string;
 
@@ -77,7 +78,8 @@ describe('simulator: every order moves by itself (real PostgreSQL, Redis, events
     redis = new Redis(redisServer.url);
     env = { DATABASE_URL: url, REDIS_URL: redisServer.url, API_TOKENS: TOKEN };
     const events = startApp('events', await freePort(), env);
-    apps.push(events, startApp('cdc-relay', await freePort(), env));
+    crud = startApp('crud', await freePort(), env);
+    apps.push(events, crud, startApp('cdc-relay', await freePort(), env));
     simulatorA = await startSimulator('simulator-a');
     await Promise.all(apps.map((app) => app.ready()));
     api = jsonClient(events.url, { authorization: `Bearer ${TOKEN}` });
@@ -300,4 +302,30 @@ describe('simulator: every order moves by itself (real PostgreSQL, Redis, events
     expect(await redis.xlen(Streams.deadLetters)).toBe(0);
     expect(await redis.scard(JOURNEY_KEYS.inFlight)).toBe(0);
   }, 150_000);
+
+  it('npm run demo places orders at the rate, follows them to the end and sums them up', async () => {
+    const demo = await runCommand('tools/src/demo/main.ts', [
+      '--rate',
+      '10',
+      '--duration',
+      '2',
+      '--drain',
+      '60',
+      '--events-url',
+      apps[0].url,
+      '--crud-url',
+      crud.url,
+      '--token',
+      TOKEN,
+    ]);
+    expect([demo.code, demo.stderr]).toEqual([0, '']);
+    const summary = demo.stdout.slice(demo.stdout.indexOf('demo summary'));
+    const count = (label: string) => Number(new RegExp(`${label}\\s+(\\d+)`).exec(summary)?.[1]);
+    expect(count('placed')).toBe(20);
+    expect(count('delivered') + count('cancelled')).toBe(20);
+    expect(count('delivered')).toBeGreaterThan(0);
+    expect(count('in flight')).toBe(0);
+    expect(summary).toMatch(/created → delivered {3}p50 \d+\.\d s {3}p99 \d+\.\d s/);
+    expect(demo.stdout).toMatch(/\] placed \d+ · in flight \d+ · delivered \d+ · cancelled \d+/);
+  });
 });

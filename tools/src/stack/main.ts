@@ -12,7 +12,9 @@ import {
   startRedis,
   waitFor,
 } from '@choreo/testing';
+import { Database } from '@choreo/persistence';
 import { appSpecs } from './apps';
+import { describeMenuSeed, seedMenuIfEmpty } from './menu-seed';
 import { Supervisor } from './supervisor';
 
 const HELP = `npm start [-- options]
@@ -35,6 +37,9 @@ Environment:
   STACK_PORT_BASE           first app port (default 3001: crud 3001 … simulator 3006)
   STACK_DATA_DIR            where local data and logs go (default .data)
   LOG_LEVEL                 apps' log level (default info)
+  SIM_SPEED                 simulator play speed, passed through with every SIM_* (10 = ten times faster)
+
+An empty product table gets a starter menu of 6 products (tools/src/stack/menu-seed.ts).
 `;
 
 const root = path.resolve(__dirname, '../../..');
@@ -141,6 +146,9 @@ async function main(): Promise<void> {
     ),
   );
   if (stopping) return;
+  // A fresh system has a menu to order from (the crud app has created the product table by now).
+  const menuDb = new Database({ url: databaseUrl, poolMax: 1, applicationName: 'stack' });
+  const menu = describeMenuSeed(await seedMenuIfEmpty(menuDb).finally(() => menuDb.close()));
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const table = [
@@ -150,6 +158,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nchoreo is up (all ${apps.length} apps ready in ${seconds} s)\n\n${table}\n\n` +
       `PostgreSQL  ${redactUrl(databaseUrl)}\nRedis       ${redisUrl}   (redis-cli -u ${redisUrl} XRANGE dead-letters - +)\n` +
+      `Menu        ${menu}\n` +
       `API token   ${apiTokens.split(',')[0]}   (Authorization: Bearer <token> on write calls)\n` +
       `Every app: /livez /readyz /metrics; REST apps: /docs and /openapi.json. Logs: .data/logs/<app>.log\n` +
       `Ctrl-C stops everything.\n\n`,
