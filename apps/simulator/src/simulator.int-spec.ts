@@ -2,19 +2,10 @@ import { loadConfig } from '@choreo/config';
 import { decodeEnvelope, EventEnvelope, Streams } from '@choreo/contracts';
 import { loadEntities } from '@choreo/entities';
 import { Database, syncEntitySchema } from '@choreo/persistence';
-import {
-  freePort,
-  jsonClient,
-  JsonCall,
-  PostgresServer,
-  RedisServer,
-  startPostgres,
-  startRedis,
-  waitFor,
-} from '@choreo/testing';
-import Redis from 'ioredis';
+import { freePort, jsonClient, JsonCall, useSpecServers, waitFor } from '@choreo/testing';
+import type Redis from 'ioredis';
 import path from 'node:path';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { journeyConfig } from './config';
 import { positionFor } from './journey/geo';
@@ -41,8 +32,7 @@ interface PlacedOrder {
 }
 
 describe('simulator: every order moves by itself (real PostgreSQL, Redis, events, cdc-relay and simulators)', () => {
-  let postgres: PostgresServer;
-  let redisServer: RedisServer;
+  const servers = useSpecServers({ redis: true, postgres: true, database: 'simulator' });
   let pool: Pool;
   let redis: Redis;
   let env: Record<string, string>;
@@ -64,19 +54,18 @@ describe('simulator: every order moves by itself (real PostgreSQL, Redis, events
   };
 
   beforeAll(async () => {
-    [postgres, redisServer] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
-    const url = await postgres.createDatabase('simulator');
+    const url = servers.databaseUrl;
     const schemaOwner = new Database({ url });
     await syncEntitySchema(schemaOwner, loadEntities(path.resolve(__dirname, '../../../entities')));
     await schemaOwner.close();
-    pool = new Pool({ connectionString: url, max: 2 });
-    pool.on('error', () => undefined);
+    pool = servers.pool({ max: 2 });
     productId = uuidv7();
     await pool.query("insert into product (id, name, price, stock) values ($1, 'ramen', '12.00', 100000)", [
       productId,
     ]);
-    redis = new Redis(redisServer.url);
-    env = { DATABASE_URL: url, REDIS_URL: redisServer.url, API_TOKENS: TOKEN };
+    redis = servers.redisClient;
+    env = { DATABASE_URL: url, REDIS_URL: servers.redis.url, API_TOKENS: TOKEN };
+    servers.atStop(() => Promise.all(apps.map((app) => app.kill())));
     const events = startApp('events', await freePort(), env);
     crud = startApp('crud', await freePort(), env);
     apps.push(events, crud, startApp('cdc-relay', await freePort(), env));
@@ -84,13 +73,6 @@ describe('simulator: every order moves by itself (real PostgreSQL, Redis, events
     await Promise.all(apps.map((app) => app.ready()));
     api = jsonClient(events.url, { authorization: `Bearer ${TOKEN}` });
   }, 180_000);
-
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.kill()));
-    redis?.disconnect();
-    await pool?.end();
-    await Promise.all([postgres?.stop(), redisServer?.stop()]);
-  });
 
   const placeOrder = async (n: number, quantity = 1): Promise<PlacedOrder> => {
     const correlationId = `corr-${uuidv7()}`;

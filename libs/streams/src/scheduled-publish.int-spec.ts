@@ -1,24 +1,17 @@
 import { decodeEnvelope } from '@choreo/contracts';
-import { RedisServer, startRedis } from '@choreo/testing';
-import Redis from 'ioredis';
+import { useSpecServers } from '@choreo/testing';
+import type Redis from 'ioredis';
 import { StreamPublisher } from './stream-publisher';
 import { orderEvent } from './test-fixtures/events';
 
 describe('StreamPublisher.publishScheduled (real Redis)', () => {
-  let server: RedisServer;
+  const servers = useSpecServers({ redis: true });
   let redis: Redis;
   let other: Redis;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    other = new Redis(server.url);
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    other?.disconnect();
-    await server?.stop();
+  beforeAll(() => {
+    redis = servers.redisClient;
+    other = servers.newRedisClient();
   });
 
   const scheduleOf = (name: string, count: number) =>

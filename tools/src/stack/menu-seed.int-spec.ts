@@ -1,21 +1,16 @@
 import path from 'node:path';
 import { loadEntities } from '@choreo/entities';
 import { Database, syncEntitySchema } from '@choreo/persistence';
-import { PostgresServer, startPostgres } from '@choreo/testing';
+import { useSpecServers } from '@choreo/testing';
 import { describeMenuSeed, ProductTableMissingError, seedMenuIfEmpty, STARTER_MENU } from './menu-seed';
 
 describe('the starter menu (real PostgreSQL)', () => {
-  let postgres: PostgresServer;
+  const servers = useSpecServers({ postgres: true, database: 'menu' });
   let db: Database;
 
-  beforeAll(async () => {
-    postgres = await startPostgres({ fsync: false });
-    db = new Database({ url: await postgres.createDatabase('menu'), poolMax: 4 });
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    await postgres?.stop();
+  beforeAll(() => {
+    db = new Database({ url: servers.databaseUrl, poolMax: 4 });
+    servers.atStop(() => db.close());
   });
 
   it('waits for the product table, seeds an empty one exactly once however many seeders race, then leaves it', async () => {

@@ -92,6 +92,8 @@ describe('npm start (the dev stack runner)', () => {
       },
       150_000,
     );
+    // A fresh system has a menu to order from, and says so.
+    expect(output).toContain('the product table was empty: seeded a starter menu of 6 products');
     for (const app of apps) {
       expect(output).toContain(`http://localhost:${app.port}`);
       expect((await fetch(`http://127.0.0.1:${app.port}/readyz`)).status).toBe(200);

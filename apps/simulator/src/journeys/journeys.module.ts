@@ -6,7 +6,7 @@ import {
   Module,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Streams } from '@choreo/contracts';
+import { ConsumerGroups, Streams } from '@choreo/contracts';
 import {
   RedisStreamsServer,
   RedisStreamsServerOptions,
@@ -21,9 +21,6 @@ import { StepDispatcher } from '../schedule/step-dispatcher';
 import { JourneyService } from './journey.service';
 import { OrderEventsController } from './order-events.controller';
 import { SimulatorMetrics } from './simulator.metrics';
-
-/** The simulator's consumer group on the `orders` stream. */
-export const SIMULATOR_GROUP = 'simulator';
 
 export interface JourneysOptions {
   journey: JourneySettings;
@@ -93,5 +90,5 @@ export class JourneysModule {
 export function orderEventsTransport(
   options: { redisUrl: string } & Partial<Omit<RedisStreamsServerOptions, 'group' | 'streams'>>,
 ): RedisStreamsServer {
-  return new RedisStreamsServer({ ...options, group: SIMULATOR_GROUP, streams: [Streams.orders] });
+  return new RedisStreamsServer({ ...options, group: ConsumerGroups.simulator, streams: [Streams.orders] });
 }
