@@ -37,9 +37,15 @@ export const aggregationConfig = configSlice(
       .min(100)
       .default(30_000)
       .describe("milliseconds after which a crashed consumer's pending entries are taken over"),
+    AGGREGATOR_CONSUMER: z
+      .string()
+      .regex(/^[\w.:-]{1,200}$/, 'must be 1..200 letters, digits, _ . : or -')
+      .optional()
+      .describe('a stable consumer name, e.g. the pod name (aggregator-<hostname> by default)'),
   },
   (env) => ({
     dir: path.resolve(env.AGGREGATIONS_DIR),
+    consumer: env.AGGREGATOR_CONSUMER,
     claimTimeoutMs: env.AGGREGATOR_CLAIM_TIMEOUT_MS,
     idleMs: env.AGGREGATOR_IDLE_MS,
     tickMs: env.AGGREGATOR_TICK_MS,

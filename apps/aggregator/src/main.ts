@@ -16,6 +16,7 @@ launch('aggregator', aggregatorConfig, (config) => AppModule.forRoot(config, rul
       redisUrl: config.redis.url,
       batchMax: config.aggregation.batchMax,
       claimTimeoutMs: config.aggregation.claimTimeoutMs,
+      ...(config.aggregation.consumer && { consumer: config.aggregation.consumer }),
     }),
   ],
 });

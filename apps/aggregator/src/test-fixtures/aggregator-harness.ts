@@ -14,7 +14,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../../../..');
 export const ENTITIES_DIR = path.join(REPO_ROOT, 'entities');
 
 /** The rules the specs run: every window kind over `events.sale`, every measure. */
-export const SALE_RULES = `rules:
+export const saleRules = (lateness = '3s') => `rules:
 ${[
   ['sale_tumbling', '{ type: tumbling, size: 2s }'],
   ['sale_hopping', '{ type: hopping, size: 4s, slide: 1s }'],
@@ -34,13 +34,13 @@ ${[
       high: { fn: max, field: amount }
       words: { fn: count_distinct, field: word }
       text: { fn: string_agg, field: word, separator: '|' }
-    lateness: 3s
+    lateness: ${lateness}
 `,
   )
   .join('\n')}`;
 
 /** A directory holding `rules` as its one rule file. */
-export function rulesDir(rules = SALE_RULES): string {
+export function rulesDir(rules = saleRules()): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'choreo-rules-'));
   writeFileSync(path.join(dir, 'sales.yaml'), rules);
   return dir;
