@@ -2,7 +2,7 @@ import { loadConfig } from '@choreo/config';
 import { decodeEnvelope, EventEnvelope, Streams } from '@choreo/contracts';
 import { loadEntities } from '@choreo/entities';
 import { Database, syncEntitySchema } from '@choreo/persistence';
-import { freePort, jsonClient, JsonCall, useSpecServers, waitFor } from '@choreo/testing';
+import { freePort, jsonClient, JsonCall, promtoolProblems, useSpecServers, waitFor } from '@choreo/testing';
 import type Redis from 'ioredis';
 import path from 'node:path';
 import type { Pool } from 'pg';
@@ -172,6 +172,7 @@ describe('simulator: every order moves by itself (real PostgreSQL, Redis, events
       /simulator_steps_published_total\{type="courier.location",app="simulator"\} [1-9]/,
     );
     expect(metrics).toMatch(/simulator_journeys_in_flight\{app="simulator"\} \d/);
+    expect(await promtoolProblems(metrics)).toBe('');
   });
 
   it('ends a rejected order cancelled with its stock back, and stops a cancelled order’s journey', async () => {
