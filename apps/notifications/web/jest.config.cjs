@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'live-page',
+  preset: '../../../jest.preset.cjs',
+  rootDir: '.',
+  testMatch: ['<rootDir>/src/**/*.spec.ts'],
+};
