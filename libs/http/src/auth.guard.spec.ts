@@ -19,29 +19,35 @@ function contextFor(method: string, authorization?: string) {
 describe('BearerAuthGuard', () => {
   const tokens = ['first-token-0123456789', 'second-token-0123456789'];
 
-  it('lets reads through unless reads are protected', () => {
-    expect(new BearerAuthGuard({ tokens, protectReads: false }).canActivate(contextFor('GET').context)).toBe(
-      true,
-    );
-    expect(() =>
+  it('lets reads through unless reads are protected', async () => {
+    await expect(
+      new BearerAuthGuard({ tokens, protectReads: false }).canActivate(contextFor('GET').context),
+    ).resolves.toBe(true);
+    await expect(
       new BearerAuthGuard({ tokens, protectReads: true }).canActivate(contextFor('GET').context),
-    ).toThrow(UnauthorizedException);
+    ).rejects.toThrow(UnauthorizedException);
   });
 
-  it('answers 401 with WWW-Authenticate for a write without a bearer token', () => {
+  it('answers 401 with WWW-Authenticate for a write without a bearer token', async () => {
     const sut = new BearerAuthGuard({ tokens, protectReads: false });
     const { context, headers } = contextFor('POST');
-    expect(() => sut.canActivate(context)).toThrow(UnauthorizedException);
+    await expect(sut.canActivate(context)).rejects.toThrow(UnauthorizedException);
     expect(headers['WWW-Authenticate']).toBe('Bearer realm="choreo"');
-    expect(() => sut.canActivate(contextFor('DELETE', 'Basic abc').context)).toThrow(UnauthorizedException);
+    await expect(sut.canActivate(contextFor('DELETE', 'Basic abc').context)).rejects.toThrow(
+      UnauthorizedException,
+    );
   });
 
-  it('answers 403 for an unknown token and accepts every configured one', () => {
+  it('answers 403 for an unknown token and accepts every configured one', async () => {
     const sut = new BearerAuthGuard({ tokens, protectReads: true });
-    expect(() => sut.canActivate(contextFor('PATCH', 'Bearer first-token-012345678').context)).toThrow(
-      ForbiddenException,
+    await expect(
+      sut.canActivate(contextFor('PATCH', 'Bearer first-token-012345678').context),
+    ).rejects.toThrow(ForbiddenException);
+    await expect(sut.canActivate(contextFor('PATCH', 'Bearer first-token-0123456789').context)).resolves.toBe(
+      true,
     );
-    expect(sut.canActivate(contextFor('PATCH', 'Bearer first-token-0123456789').context)).toBe(true);
-    expect(sut.canActivate(contextFor('GET', 'bearer second-token-0123456789').context)).toBe(true);
+    await expect(sut.canActivate(contextFor('GET', 'bearer second-token-0123456789').context)).resolves.toBe(
+      true,
+    );
   });
 });

@@ -8,11 +8,16 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { JwtOptions, JwtVerifier, TokenRefused } from './jwt';
 
-/** What `authConfig` (libs/config) loads: the accepted bearer tokens, and whether reads need one too. */
+/**
+ * What `authConfig` (libs/config) loads: the accepted bearer tokens, and whether reads need one too;
+ * with `jwt`, JWTs of an OIDC provider are accepted too (`jwtConfig`).
+ */
 export interface AuthOptions {
   tokens: string[];
   protectReads: boolean;
+  jwt?: JwtOptions;
 }
 
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
@@ -24,18 +29,22 @@ function digest(token: string): Buffer {
 }
 
 /**
- * Writes need `Authorization: Bearer <token>` with a configured token: 401 without one, 403 for
- * a token that is not configured. Reads pass unless `protectReads`.
+ * Writes need `Authorization: Bearer <token>`: a configured static token, or (with `jwt`) a JWT
+ * that verifies against the JWKS with the right issuer and audience and whose role may write the
+ * route's `:entity`. 401 without a token or for a refused JWT (saying why), 403 for a token that is
+ * not configured or a role that may not write. Reads pass unless `protectReads`.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly digests: Buffer[];
+  private readonly jwt?: JwtVerifier;
 
   constructor(@Inject(AUTH_OPTIONS) private readonly options: AuthOptions) {
     this.digests = options.tokens.map(digest);
+    this.jwt = options.jwt && new JwtVerifier(options.jwt);
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (READS.has(request.method) && !this.options.protectReads) return true;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
@@ -50,7 +59,28 @@ export class BearerAuthGuard implements CanActivate {
     const presented = digest(match[1]);
     let known = false;
     for (const candidate of this.digests) known = timingSafeEqual(candidate, presented) || known;
-    if (!known) throw new ForbiddenException('the bearer token is not accepted');
-    return true;
+    if (known) return true;
+    if (this.jwt && match[1].split('.').length === 3) {
+      let claims;
+      try {
+        claims = await this.jwt.verify(match[1]);
+      } catch (error) {
+        if (error instanceof TokenRefused)
+          void context
+            .switchToHttp()
+            .getResponse<FastifyReply>()
+            .header(
+              'WWW-Authenticate',
+              `Bearer realm="choreo", error="invalid_token", error_description="${error.description}"`,
+            );
+        throw error;
+      }
+      if (READS.has(request.method)) return true;
+      const entity = (request.params as Record<string, string> | undefined)?.entity;
+      const refusal = this.jwt.writeRefusal(claims, entity);
+      if (refusal) throw new ForbiddenException(refusal);
+      return true;
+    }
+    throw new ForbiddenException('the bearer token is not accepted');
   }
 }

@@ -7,3 +7,5 @@ export * from './openapi';
 export * from './postgrest';
 export * from './tracking-token';
 export * from './tracking.config';
+export * from './jwt';
+export * from './rate-limit';

@@ -16,6 +16,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryInput, nextPageLink } from '@choreo/entities';
 import {
   BearerAuthGuard,
+  RateLimitGuard,
   acceptedShape,
   contentRange,
   etagOf,
@@ -58,7 +59,7 @@ function withEtag(reply: FastifyReply, row: EntityRow): EntityRow {
  * named queries at `/crud/:entity/queries/:name`.
  */
 @Controller('crud')
-@UseGuards(BearerAuthGuard, JsonBodyGuard)
+@UseGuards(RateLimitGuard, BearerAuthGuard, JsonBodyGuard)
 export class CrudController {
   constructor(private readonly crud: CrudService) {}
 

@@ -19,6 +19,9 @@ import {
   AuthOptions,
   BearerAuthGuard,
   HttpErrorFilter,
+  RateLimitGuard,
+  RateLimitOptions,
+  RateLimiter,
   createOpenApiDocument,
   serveOpenApi,
 } from '@choreo/http';
@@ -38,6 +41,8 @@ export interface CrudModuleOptions {
   limits?: ListLimits;
   /** Serve /openapi.json and the Swagger UI at /docs (default true). */
   openApi?: boolean;
+  /** Limits per token or address and route group (`rateLimitConfig`); none when absent. */
+  rateLimit?: RateLimitOptions;
 }
 
 const OPTIONS = Symbol('CrudModuleOptions');
@@ -50,11 +55,14 @@ class CrudLifecycle implements OnModuleInit, OnApplicationShutdown {
     private readonly catalog: EntityCatalog,
     private readonly db: Database,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly limiter: RateLimiter,
   ) {}
 
   async onModuleInit(): Promise<void> {
     // Tables before routes: a refused (destructive) change stops the boot with what to do.
     await syncEntitySchema(this.db, this.catalog, { publication: this.options.publication });
+    if (this.options.rateLimit)
+      await this.limiter.install(this.adapterHost.httpAdapter.getInstance(), this.options.rateLimit);
     if (this.options.openApi !== false) {
       const document = createOpenApiDocument(
         {
@@ -100,6 +108,8 @@ export class CrudModule {
         { provide: AUTH_OPTIONS, useValue: options.auth },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         BearerAuthGuard,
+        RateLimiter,
+        RateLimitGuard,
         CrudService,
         CrudLifecycle,
       ],
