@@ -30,25 +30,41 @@ export async function recordOutboxEvent<T>(
   input: OutboxEventInput<T>,
   source = 'events',
 ): Promise<EventEnvelope<T>> {
-  const trace = injectTraceContext({});
-  const event: EventEnvelope<T> = {
-    specversion: CLOUDEVENTS_SPEC_VERSION,
-    id: uuidv7(),
-    type: input.type,
-    source,
-    subject: input.subject,
-    time: new Date().toISOString(),
-    ...(input.sequence !== undefined && { sequence: input.sequence }),
-    ...(input.correlationid !== undefined && { correlationid: input.correlationid }),
-    ...(input.causationid !== undefined && { causationid: input.causationid }),
-    ...(trace['traceparent'] !== undefined && { traceparent: trace['traceparent'] }),
-    ...(trace['tracestate'] !== undefined && { tracestate: trace['tracestate'] }),
-    datacontenttype: 'application/json',
-    data: input.data,
-  };
-  await client.query('select pg_logical_emit_message(true, $1, $2::text)', [
-    OUTBOX_MESSAGE_PREFIX,
-    encodeOutboxMessage({ aggregate: input.aggregate, event }),
-  ]);
+  const [event] = await recordOutboxEvents(client, [input], source);
   return event;
+}
+
+/** Records several events as recordOutboxEvent does, in one statement (in this order in the WAL). */
+export async function recordOutboxEvents<T>(
+  client: Queryable,
+  inputs: readonly OutboxEventInput<T>[],
+  source = 'events',
+): Promise<EventEnvelope<T>[]> {
+  if (inputs.length === 0) return [];
+  const trace = injectTraceContext({});
+  const events = inputs.map(
+    (input): EventEnvelope<T> => ({
+      specversion: CLOUDEVENTS_SPEC_VERSION,
+      id: uuidv7(),
+      type: input.type,
+      source,
+      subject: input.subject,
+      time: new Date().toISOString(),
+      ...(input.sequence !== undefined && { sequence: input.sequence }),
+      ...(input.correlationid !== undefined && { correlationid: input.correlationid }),
+      ...(input.causationid !== undefined && { causationid: input.causationid }),
+      ...(trace['traceparent'] !== undefined && { traceparent: trace['traceparent'] }),
+      ...(trace['tracestate'] !== undefined && { tracestate: trace['tracestate'] }),
+      datacontenttype: 'application/json',
+      data: input.data,
+    }),
+  );
+  const messages = events.map((event, i) => encodeOutboxMessage({ aggregate: inputs[i].aggregate, event }));
+  await client.query(
+    inputs.length === 1
+      ? 'select pg_logical_emit_message(true, $1, $2::text)'
+      : 'select pg_logical_emit_message(true, $1, m) from unnest($2::text[]) with ordinality as t(m, n) order by n',
+    [OUTBOX_MESSAGE_PREFIX, inputs.length === 1 ? messages[0] : messages],
+  );
+  return events;
 }

@@ -203,7 +203,8 @@ export class AggregationService {
 
   /** Closes the rule's open windows the watermark has passed (end + lateness), publishing each once. */
   async closeDue(tx: PoolClient, rule: CompiledRule, watermark: number): Promise<number> {
-    if (!Number.isFinite(watermark)) return 0;
+    // The global window never closes.
+    if (!Number.isFinite(watermark) || rule.window.type === 'global') return 0;
     const closed = closeDue(rule, await this.store.loadDue(tx, rule, watermark), watermark);
     await this.store.saveWindows(tx, rule, closed);
     await this.writer.publish(tx, rule, closed, this.rules.outputs.get(rule.name));

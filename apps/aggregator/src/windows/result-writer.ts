@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AggregateClosed, AggregateUpdated } from '@choreo/contracts';
 import { CompiledRule, WindowResult, WindowRow, windowResult } from '@choreo/aggregation';
 import type { EntityModel } from '@choreo/entities';
-import { Queryable, recordOutboxEvent } from '@choreo/persistence';
+import { Queryable, recordOutboxEvents } from '@choreo/persistence';
 
 /** The outbox aggregate type of results; the cdc-relay routes it to the `aggregates` stream. */
 export const RESULTS_AGGREGATE = 'aggregate';
@@ -25,21 +25,21 @@ export class ResultWriter {
     output: EntityModel | undefined,
   ): Promise<WindowResult[]> {
     const results = windows.map((w) => windowResult(rule, w));
-    for (const result of results) {
-      if (!result.final && rule.emit === 'final') continue;
-      const definition = result.final ? AggregateClosed : AggregateUpdated;
-      await recordOutboxEvent(
-        tx,
-        {
+    const emitted = results.filter((r) => r.final || rule.emit === 'updates');
+    await recordOutboxEvents(
+      tx,
+      emitted.map((result) => {
+        const definition = result.final ? AggregateClosed : AggregateUpdated;
+        return {
           aggregate: RESULTS_AGGREGATE,
           type: definition.type,
           subject: resultSubject(result),
           sequence: result.version,
           data: definition.parse(result),
-        },
-        'aggregator',
-      );
-    }
+        };
+      }),
+      'aggregator',
+    );
     // The newest version of each window (a batch may both update and close one).
     const latest = new Map(results.map((r) => [resultSubject(r), r]));
     if (output) await this.upsertOutput(tx, output, [...latest.values()]);

@@ -45,17 +45,15 @@ export class WindowStore {
   /** Locks the sources (creating their rows), in name order so concurrent batches cannot deadlock. */
   async lockSources(tx: PoolClient, sources: readonly string[]): Promise<Map<string, SourceClock>> {
     const sorted = [...new Set(sources)].sort();
-    await tx.query(
-      'insert into aggregate_source (source) select unnest($1::text[]) order by 1 on conflict do nothing',
-      [sorted],
-    );
+    // The upsert creates missing rows and locks them all (in name order) in one statement.
     const { rows } = await tx.query<{
       source: string;
       watermark_ms: string | null;
       last_event_at: Date | null;
     }>(
-      `select source, watermark_ms, last_event_at from aggregate_source
-       where source = any($1::text[]) order by source for update`,
+      `insert into aggregate_source (source) select unnest($1::text[]) order by 1
+       on conflict (source) do update set source = excluded.source
+       returning source, watermark_ms, last_event_at`,
       [sorted],
     );
     return new Map(
