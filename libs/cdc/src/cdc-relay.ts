@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { BACKOFF, backoffDelayMs, createRedis } from '@choreo/streams';
 import { Pool, PoolClient } from 'pg';
 import { Registry } from 'prom-client';
 import { DecodedMessage, PgoutputDecoder } from './pgoutput-decoder';
@@ -68,7 +69,7 @@ interface OpenTransaction extends TransactionContext {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const backoff = (attempt: number) => Math.min(5000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+const backoff = (attempt: number) => backoffDelayMs(attempt + 1, BACKOFF.relaySession);
 
 /** Batches sent to Redis and not yet acknowledged, at most (bounded memory, ordered confirms). */
 const MAX_APPENDS_IN_FLIGHT = 8;
@@ -113,7 +114,10 @@ export class CdcRelay {
     this.metrics = new RelayMetrics(options.registry);
     // maxRetriesPerRequest null: while Redis is down an append waits (and so does reading from the
     // slot) instead of failing; a script cut off by a crash is sent again, which the mark makes safe.
-    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.redis = createRedis(options.redisUrl, 'worker', {
+      lazyConnect: true,
+      connectionName: 'choreo:cdc-relay',
+    });
     this.redis.on('error', () => undefined);
     // Load the script on every (re)connect, so pipelined batches do not all meet NOSCRIPT.
     this.redis.on('ready', () => void loadAppendScript(this.redis).catch(() => undefined));

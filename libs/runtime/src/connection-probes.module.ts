@@ -6,7 +6,8 @@ import {
   OnApplicationShutdown,
   OnModuleInit,
 } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { createRedis } from '@choreo/streams';
 import { Pool } from 'pg';
 import { ReadinessRegistry } from './readiness';
 
@@ -33,12 +34,7 @@ class ConnectionProbes implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit() {
     if (this.options.redisUrl) {
-      const redis = new Redis(this.options.redisUrl, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: false,
-        retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-      });
+      const redis = createRedis(this.options.redisUrl, 'probe', { connectionName: 'choreo:readiness' });
       redis.on('error', () => undefined); // reported through readiness, not as crashes
       void redis.connect().catch(() => undefined);
       this.redis = redis;

@@ -32,10 +32,10 @@ async function failWith(error: unknown): Promise<{ printed: string; code: unknow
 }
 
 describe('start', () => {
-  it('prints an actionable start-up error as its message alone, and exits 1', async () => {
+  it('prints an actionable start-up error as its message alone, and exits 78 (a refusal: no restart helps)', async () => {
     const { printed, code } = await failWith(new FixThis());
     expect(printed).toBe('demo: failed to start: FixThis: wal_level is replica: set it to logical\n');
-    expect(code).toBe(1);
+    expect(code).toBe(78);
   });
 
   it('prints any other start-up error with its stack', async () => {

@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import {
   ActionableError,
+  CONFIG_REFUSED_EXIT_CODE,
   ConfigError,
   ConfigOf,
   ConfigSlice,
@@ -22,7 +23,7 @@ type LogSettings = ConfigOf<typeof logConfig>;
 
 /**
  * Validates the whole environment before anything starts; on a bad one prints every problem and
- * exits non-zero, so a bad deploy fails at once instead of on its first message.
+ * exits with CONFIG_REFUSED_EXIT_CODE, so a bad deploy fails at once instead of on its first message.
  */
 export function loadConfigOrExit<S extends Record<string, ConfigSlice<unknown>>>(
   app: string,
@@ -33,7 +34,7 @@ export function loadConfigOrExit<S extends Record<string, ConfigSlice<unknown>>>
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${app}: ${error.message}\n`);
-    process.exit(1);
+    process.exit(CONFIG_REFUSED_EXIT_CODE);
   }
 }
 
@@ -85,7 +86,10 @@ export async function runApp(options: RunAppOptions): Promise<INestApplication> 
   return app;
 }
 
-/** Runs `main`, and on a start-up failure logs it and exits non-zero. */
+/**
+ * Runs `main`, and on a start-up failure logs it and exits non-zero: CONFIG_REFUSED_EXIT_CODE when the
+ * error says what to change (an ActionableError), 1 otherwise.
+ */
 export function start(app: string, main: () => Promise<unknown>): void {
   Promise.resolve()
     .then(main)
@@ -97,7 +101,7 @@ export function start(app: string, main: () => Promise<unknown>): void {
             ? (error.stack ?? error.message)
             : String(error);
       process.stderr.write(`${app}: failed to start: ${text}\n`);
-      process.exit(1);
+      process.exit(error instanceof ActionableError ? CONFIG_REFUSED_EXIT_CODE : 1);
     });
 }
 

@@ -11,8 +11,8 @@ import type { Registry } from 'prom-client';
 import { deleteIdleConsumers } from './consumer-pruning';
 import { moveToDeadLetters } from './dead-letters';
 import { EventDedupe, EventDedupeOptions } from './event-dedupe';
-import { createStreamsConnection, isNoGroupError } from './redis-connection';
-import { DEFAULT_RETRY_POLICY, retryDelayMs, RetryPolicy } from './retry-policy';
+import { createRedis, isNoGroupError } from './redis-client';
+import { BACKOFF, backoffDelayMs, DEFAULT_RETRY_POLICY, retryDelayMs, RetryPolicy } from './backoff';
 import { Semaphore } from './semaphore';
 import { trimConsumedEntries } from './stream-trimming';
 import { StreamsMetrics } from './streams-metrics';
@@ -216,11 +216,11 @@ export class StreamConsumer {
 
   /** Creates the groups (idempotently) and starts reading; resolves once the groups exist. */
   async start(): Promise<void> {
-    this.commands = createStreamsConnection(this.options.redisUrl, {
+    this.commands = createRedis(this.options.redisUrl, 'worker', {
       connectionName: `choreo:${this.group}:${this.consumer}`,
     });
     // A separate connection for XREADGROUP BLOCK, so acks and claims never wait behind a blocked read.
-    this.reader = createStreamsConnection(this.options.redisUrl, { connectionName: this.readerName });
+    this.reader = createRedis(this.options.redisUrl, 'worker', { connectionName: this.readerName });
     for (const connection of [this.commands, this.reader]) {
       connection.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
     }
@@ -293,7 +293,7 @@ export class StreamConsumer {
         this.logger.warn(`XREADGROUP failed (attempt ${failures}): ${outcome.error.message}`);
         // A Redis that came back empty (no AOF) lost the groups: recreate them rather than spin.
         if (isNoGroupError(outcome.error)) await this.ensureGroups().catch(() => undefined);
-        await this.pause(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)), this.stopReading.signal);
+        await this.pause(backoffDelayMs(failures, BACKOFF.readLoop), this.stopReading.signal);
         next = this.stopping ? undefined : this.readBatch();
         continue;
       }

@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { createStreamsConnection } from './redis-connection';
+import { createRedis } from './redis-client';
 import { StreamPublisher } from './stream-publisher';
 
 /** The ioredis connection StreamsModule provides (commands only; consumers open their own). */
@@ -33,7 +33,7 @@ export class StreamsModule {
         {
           provide: STREAMS_REDIS,
           useFactory: () =>
-            createStreamsConnection(options.redisUrl, {
+            createRedis(options.redisUrl, 'worker', {
               connectionName: options.connectionName ?? 'choreo:publisher',
             }),
         },

@@ -1,10 +1,13 @@
-import { DeadLetter, DeadLetterStore } from '@choreo/streams';
-import Redis from 'ioredis';
+import { ConfigError, loadConfig, redisConfig } from '@choreo/config';
+import { createRedis, DeadLetter, DeadLetterStore } from '@choreo/streams';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { readStackFile, stackDataDir, stackFilePath } from '../stack/stack-file';
 
 export const DLQ_USAGE = `Usage: npm run dlq -- <command> [options]
 
-Inspect and act on the dead-letters stream (REDIS_URL, default redis://127.0.0.1:6379).
+Inspect and act on the dead-letters stream. Redis: REDIS_URL when set, else the Redis of the stack
+\`npm start\` runs here (found through .data/stack.json, or STACK_DATA_DIR), else redis://127.0.0.1:6379.
 
 Commands:
   list      a table of dead letters: id, stream, type, attempts, error, failed at
@@ -29,12 +32,33 @@ export interface DlqOutput {
   err(line: string): void;
 }
 
+/** Where the dlq command finds Redis, and how it found it (said when Redis cannot be reached). */
+export interface DlqRedis {
+  url: string;
+  source: string;
+}
+
+/**
+ * The Redis URL through libs/config, like every app: REDIS_URL, else the running local stack's
+ * (`npm start` writes it to .data/stack.json), else redis://127.0.0.1:6379. Throws ConfigError.
+ */
+export function dlqRedis(env: NodeJS.ProcessEnv = process.env): DlqRedis {
+  const dataDir = stackDataDir(env);
+  const stack = env['REDIS_URL'] ? undefined : readStackFile(dataDir);
+  const source = env['REDIS_URL']
+    ? 'REDIS_URL'
+    : stack
+      ? `the stack npm start runs (${path.relative(process.cwd(), stackFilePath(dataDir)) || stackFilePath(dataDir)})`
+      : 'the default; set REDIS_URL or run npm start';
+  const { redis } = loadConfig(
+    { redis: redisConfig },
+    { ...env, REDIS_URL: env['REDIS_URL'] || stack?.redisUrl || 'redis://127.0.0.1:6379' },
+  );
+  return { url: redis.url, source };
+}
+
 /** Runs one dlq command; resolves to the process exit code (0 ok, 1 refused or failed, 2 usage). */
-export async function runDlq(
-  argv: readonly string[],
-  output: DlqOutput,
-  redisUrl: string = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-): Promise<number> {
+export async function runDlq(argv: readonly string[], output: DlqOutput, redisUrl?: string): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -69,11 +93,19 @@ export async function runDlq(
     return 2;
   }
 
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  let target: DlqRedis;
+  try {
+    target = redisUrl === undefined ? dlqRedis() : { url: redisUrl, source: 'the caller' };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    output.err(`dlq: ${error.message}`);
+    return 1;
+  }
+  const redis = createRedis(target.url, 'cli', { connectionName: 'choreo:dlq' });
   redis.on('error', () => undefined);
   try {
     await redis.connect().catch((error: Error) => {
-      throw new Error(`cannot reach Redis at ${redisUrl} (set REDIS_URL): ${error.message}`);
+      throw new Error(`cannot reach Redis at ${target.url} (from ${target.source}): ${error.message}`);
     });
     const store = new DeadLetterStore(redis);
     switch (command) {

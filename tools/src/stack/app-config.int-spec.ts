@@ -8,7 +8,7 @@ const run = promisify(execFile);
 
 describe('every app validates its environment before it listens', () => {
   it.each(appSpecs().map((app) => [app.name, app.main]))(
-    '%s exits non-zero naming each bad variable',
+    '%s refuses to start (exit 78) naming each bad variable',
     async (name, main) => {
       const failure = await run(process.execPath, ['-r', '@swc-node/register', main], {
         cwd: root,
@@ -18,7 +18,7 @@ describe('every app validates its environment before it listens', () => {
         () => undefined,
         (error: { code: number; stderr: string }) => error,
       );
-      expect(failure?.code).toBe(1);
+      expect(failure?.code).toBe(78);
       expect(failure?.stderr).toContain(`${name}: invalid configuration`);
       expect(failure?.stderr).toMatch(/PORT: .*expected: a TCP port/);
       // Each app names only the variables it reads.

@@ -1,3 +1,5 @@
+import { BACKOFF, backoffDelayMs } from '@choreo/streams';
+
 /** The apps of the system, their default ports and what each one needs. */
 export interface AppSpec {
   name: string;
@@ -13,7 +15,7 @@ export function appSpecs(basePort = 3001): AppSpec[] {
   return names.map((name, index) => ({ name, port: basePort + index, main: `apps/${name}/src/main.ts` }));
 }
 
-/** Restart delay after the n-th consecutive crash: 0.5 s, 1 s, 2 s … capped at 30 s. */
+/** Restart delay after the n-th consecutive crash: 0.5 s, 1 s, 2 s … capped at 30 s (BACKOFF.appRestart). */
 export function restartDelayMs(consecutiveCrashes: number): number {
-  return Math.min(30_000, 500 * 2 ** Math.max(0, consecutiveCrashes - 1));
+  return backoffDelayMs(consecutiveCrashes, BACKOFF.appRestart);
 }

@@ -16,6 +16,7 @@ import {
 import { Database } from '@choreo/persistence';
 import { appSpecs } from './apps';
 import { describeMenuSeed, seedMenuIfEmpty } from './menu-seed';
+import { stackDataDir, writeStackFile } from './stack-file';
 import { Supervisor } from './supervisor';
 
 const HELP = `npm start [-- options]
@@ -26,6 +27,8 @@ Brings the whole choreo system up on this machine:
   - the live page (Vite build into dist/live-page), served by notifications at http://localhost:3005/;
   - every app (crud, events, cdc-relay, aggregator, notifications, simulator), restarted when it crashes;
   - a table of the apps and their URLs once all are ready. Ctrl-C stops everything it started.
+An app that refuses its configuration (exit 78) stops everything, with the app's message.
+While it runs, \`npm run dlq -- list\` finds its Redis with no variables set (.data/stack.json).
 
 Options:
   --logs        also print every app's log lines here (always written to .data/logs/<app>.log)
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const dataDir = path.resolve(root, process.env['STACK_DATA_DIR'] ?? '.data');
+  const dataDir = stackDataDir();
   const apps = appSpecs(Number(process.env['STACK_PORT_BASE'] ?? 3001));
   const logDir = path.join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -112,11 +115,25 @@ async function main(): Promise<void> {
   buildLivePage();
   const portOf = (name: string) => apps.find((app) => app.name === name)?.port ?? 0;
   const pagePort = portOf('notifications');
+  let stopping = false;
+  const shutdown = async (signal: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: stopping every app, then PostgreSQL and Redis`);
+    for (const cleanup of cleanups)
+      await cleanup().catch((error: unknown) => logger.error({ err: error }, 'cleanup failed'));
+    logger.info('stopped; nothing left running');
+    process.exit(code);
+  };
   const supervisor = new Supervisor({
     root,
     logDir,
     echo: values.logs,
     logger,
+    onRefused: (app, message) => {
+      process.stderr.write(`\n${app} refused to start; stopping the stack. It said:\n${message}\n\n`);
+      void shutdown(`${app} refused to start`, 1);
+    },
     env: {
       ...process.env,
       NODE_ENV: process.env['NODE_ENV'] ?? 'development',
@@ -133,16 +150,12 @@ async function main(): Promise<void> {
   });
   cleanups.unshift(() => supervisor.stop());
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal}: stopping every app, then PostgreSQL and Redis`);
-    for (const cleanup of cleanups)
-      await cleanup().catch((error: unknown) => logger.error({ err: error }, 'cleanup failed'));
-    logger.info('stopped; nothing left running');
-    process.exit(0);
-  };
+  const removeStackFile = writeStackFile(dataDir, {
+    redisUrl,
+    pid: process.pid,
+    apps: apps.map(({ name, port }) => ({ name, port })),
+  });
+  cleanups.push(async () => removeStackFile());
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
@@ -171,6 +184,7 @@ async function main(): Promise<void> {
     `\nchoreo is up (all ${apps.length} apps ready in ${seconds} s)\n\n${table}\n\n` +
       `PostgreSQL  ${redactUrl(databaseUrl)}\nRedis       ${redisUrl}   (redis-cli -u ${redisUrl} XRANGE dead-letters - +)\n` +
       `Menu        ${menu}\n` +
+      `DLQ         npm run dlq -- list   (also show, replay, purge: npm run dlq -- --help)\n` +
       `API token   ${apiTokens.split(',')[0]}   (Authorization: Bearer <token> on write calls)\n` +
       `Live page   http://localhost:${pagePort}/   (menu, order tracking, dashboard)\n` +
       `Every app: /livez /readyz /metrics; REST apps: /docs and /openapi.json. Logs: .data/logs/<app>.log\n` +

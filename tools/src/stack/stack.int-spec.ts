@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -98,6 +98,16 @@ describe('npm start (the dev stack runner)', () => {
       expect(output).toContain(`http://localhost:${app.port}`);
       expect((await fetch(`http://127.0.0.1:${app.port}/readyz`)).status).toBe(200);
     }
+
+    // The table names the dead-letter command, which finds the stack's Redis with no variable set.
+    expect(output).toContain('npm run dlq -- list');
+    const dlq = spawnSync(process.execPath, ['-r', '@swc-node/register', 'tools/src/dlq/main.ts', 'list'], {
+      cwd: root,
+      env: { ...process.env, REDIS_URL: '', STACK_DATA_DIR: dataDir },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect({ status: dlq.status, stderr: dlq.stderr }).toEqual({ status: 0, stderr: '' });
 
     const events = apps.find((app) => app.name === 'events')!;
     const victim = childPids(runner.pid!).find((pid) =>

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createWriteStream, WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { CONFIG_REFUSED_EXIT_CODE } from '@choreo/config';
 import { AppSpec, restartDelayMs } from './apps';
 
 /** An app crash-looping for longer than this is considered healthy again when it next runs. */
@@ -13,8 +14,11 @@ interface Supervised {
   child?: ChildProcess;
   startedAt: number;
   crashes: number;
+  launches: number;
   restartTimer?: NodeJS.Timeout;
   log: WriteStream;
+  /** The last lines the app wrote to stderr: a refusal's message. */
+  stderrTail: string[];
 }
 
 export interface SupervisorOptions {
@@ -24,6 +28,11 @@ export interface SupervisorOptions {
   /** Also copy every app's output to this process's stdout, prefixed with the app name. */
   echo: boolean;
   logger: Logger;
+  /**
+   * An app refused to start (exit CONFIG_REFUSED_EXIT_CODE: its configuration, a definition file or the
+   * database needs a change); `message` is what it printed. It is not restarted.
+   */
+  onRefused?: (app: string, message: string) => void;
 }
 
 /**
@@ -39,10 +48,15 @@ export class Supervisor {
   start(specs: AppSpec[]): void {
     for (const spec of specs) {
       const log = createWriteStream(path.join(this.options.logDir, `${spec.name}.log`), { flags: 'a' });
-      const app: Supervised = { spec, startedAt: 0, crashes: 0, log };
+      const app: Supervised = { spec, startedAt: 0, crashes: 0, launches: 0, log, stderrTail: [] };
       this.apps.set(spec.name, app);
       this.launch(app);
     }
+  }
+
+  /** How many times the app was started (1 + restarts). */
+  launches(name: string): number {
+    return this.apps.get(name)?.launches ?? 0;
   }
 
   pid(name: string): number | undefined {
@@ -58,6 +72,12 @@ export class Supervisor {
     });
     app.child = child;
     app.startedAt = Date.now();
+    app.launches += 1;
+    app.stderrTail = [];
+    child.stderr.on('data', (chunk: Buffer) => {
+      app.stderrTail.push(...chunk.toString().split('\n').filter(Boolean));
+      app.stderrTail.splice(0, Math.max(0, app.stderrTail.length - 20));
+    });
     for (const stream of [child.stdout, child.stderr]) {
       stream.pipe(app.log, { end: false });
       if (this.options.echo) {
@@ -78,6 +98,12 @@ export class Supervisor {
   ): void {
     if (app.child === child) app.child = undefined;
     if (this.stopping) return;
+    if (code === CONFIG_REFUSED_EXIT_CODE) {
+      const message = app.stderrTail.join('\n') || `${app.spec.name} refused to start (exit ${code})`;
+      this.options.logger.error({ service: app.spec.name, code }, `${app.spec.name} refused to start`);
+      this.options.onRefused?.(app.spec.name, message);
+      return;
+    }
     app.crashes = Date.now() - app.startedAt > HEALTHY_AFTER_MS ? 1 : app.crashes + 1;
     const delayMs = restartDelayMs(app.crashes);
     this.options.logger.warn(

@@ -6,7 +6,9 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { CdcConfig, CdcRelay, CdcSetupError } from '@choreo/cdc';
+import { ActionableError, CONFIG_REFUSED_EXIT_CODE } from '@choreo/config';
 import { metricsRegistry } from '@choreo/observability';
+import { BACKOFF, backoffDelayMs } from '@choreo/streams';
 import { ReadinessRegistry } from '@choreo/runtime';
 
 export interface RelayModuleOptions {
@@ -60,12 +62,12 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     } catch (error) {
       if (error instanceof CdcSetupError) throw error;
       if (this.stopped) return;
-      const delay = Math.min(30_000, 500 * 2 ** attempt);
+      const delay = backoffDelayMs(attempt + 1, BACKOFF.appStart);
       this.logger.warn(`cannot start yet (${(error as Error).message}); retrying in ${delay} ms`);
       this.retry = setTimeout(() => {
         this.start(attempt + 1).catch((fatal: unknown) => {
           this.logger.error(`cdc-relay cannot run: ${(fatal as Error).message}`);
-          process.exitCode = 1;
+          process.exitCode = fatal instanceof ActionableError ? CONFIG_REFUSED_EXIT_CODE : 1;
           process.kill(process.pid, 'SIGTERM');
         });
       }, delay);
