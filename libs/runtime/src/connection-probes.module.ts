@@ -7,7 +7,7 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { createRedis } from '@choreo/streams';
+import { createRedis } from '@choreo/redis';
 import { Pool } from 'pg';
 import { ReadinessRegistry } from './readiness';
 

@@ -9,8 +9,8 @@ export type {
   StreamEventHandler,
   StreamsLogger,
 } from './stream-consumer';
-export { BACKOFF, backoffDelayMs, DEFAULT_RETRY_POLICY, retryDelayMs } from './backoff';
-export type { Backoff, RetryPolicy } from './backoff';
+export { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy';
+export type { RetryPolicy } from './retry-policy';
 export { DeadLetterStore, moveToDeadLetters } from './dead-letters';
 export type { DeadLetter } from './dead-letters';
 export { DuplicateInFlightError, EventDedupe } from './event-dedupe';
@@ -21,8 +21,8 @@ export type { TrimResult } from './stream-trimming';
 export { LatencyHistogram } from './latency-histogram';
 export type { LatencySeries } from './latency-histogram';
 export { StreamsMetrics } from './streams-metrics';
-export { createRedis, createStreamsConnection, isNoGroupError } from './redis-client';
-export type { RedisClientOptions, RedisRole, StreamsConnectionOptions } from './redis-client';
+export { createStreamsConnection, isNoGroupError } from './redis-connection';
+export type { StreamsConnectionOptions } from './redis-connection';
 export { RedisStreamsContext } from './redis-streams.context';
 export { REDIS_STREAMS_TRANSPORT, RedisStreamsServer } from './redis-streams.server';
 export type { RedisStreamsServerOptions } from './redis-streams.server';

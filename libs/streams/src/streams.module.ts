@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { createRedis } from './redis-client';
+import { createRedis } from '@choreo/redis';
 import { StreamPublisher } from './stream-publisher';
 
 /** The ioredis connection StreamsModule provides (commands only; consumers open their own). */

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, redisConfig } from '@choreo/config';
-import { createRedis, DeadLetter, DeadLetterStore } from '@choreo/streams';
+import { createRedis } from '@choreo/redis';
+import { DeadLetter, DeadLetterStore } from '@choreo/streams';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readStackFile, stackDataDir, stackFilePath } from '../stack/stack-file';

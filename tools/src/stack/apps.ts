@@ -1,4 +1,4 @@
-import { BACKOFF, backoffDelayMs } from '@choreo/streams';
+import { BACKOFF, backoffDelayMs } from '@choreo/redis';
 
 /** The apps of the system, their default ports and what each one needs. */
 export interface AppSpec {

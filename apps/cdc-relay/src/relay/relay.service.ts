@@ -8,7 +8,7 @@ import {
 import { CdcConfig, CdcRelay, CdcSetupError } from '@choreo/cdc';
 import { ActionableError, CONFIG_REFUSED_EXIT_CODE } from '@choreo/config';
 import { metricsRegistry } from '@choreo/observability';
-import { BACKOFF, backoffDelayMs } from '@choreo/streams';
+import { BACKOFF, backoffDelayMs } from '@choreo/redis';
 import { ReadinessRegistry } from '@choreo/runtime';
 
 export interface RelayModuleOptions {

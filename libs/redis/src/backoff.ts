@@ -44,11 +44,3 @@ export const BACKOFF = {
   /** `npm start` bringing a crashed app back: 0.5 s, 1 s, 2 s … 30 s, no jitter (the log says when). */
   appRestart: { baseMs: 500, maxMs: 30_000, jitter: 0 },
 } as const satisfies Record<string, Backoff>;
-
-/** How long a failed entry waits before a live consumer reclaims it (the consumer's `retry` option). */
-export type RetryPolicy = Backoff;
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = BACKOFF.entryRetry;
-
-/** The delay before a failed entry's next attempt: `backoffDelayMs` under the consumer's policy. */
-export const retryDelayMs = backoffDelayMs;
