@@ -4,7 +4,7 @@ import { fieldMap, Streams } from '@choreo/contracts';
 import { metricsRegistry } from '@choreo/observability';
 import { createHttpApp } from '@choreo/runtime';
 import { StreamPublisher } from '@choreo/streams';
-import { jsonClient, waitFor } from '@choreo/testing';
+import { jsonClient, promtoolProblems, waitFor } from '@choreo/testing';
 import { AggregatorModule } from './aggregator.module';
 import { aggregatorTransport } from './stream/aggregator.transport';
 import {
@@ -121,6 +121,8 @@ describe('aggregator: windows equal a batch SQL oracle (real PostgreSQL, Redis a
     const metrics = await metricsRegistry().metrics();
     expect(metrics).toMatch(/aggregator_events_total\{rule="sale_tumbling",outcome="late"\} 12/);
     expect(metrics).toMatch(/aggregator_events_total\{rule="sale_tumbling",outcome="duplicate"\} [1-9]/);
+    expect(metrics).toMatch(/aggregator_batch_seconds_count [1-9]/);
+    expect(await promtoolProblems(metrics)).toBe('');
   });
 
   it('publishes each window version on `aggregates` exactly once, through the outbox and the relay', async () => {
