@@ -15,7 +15,8 @@ export class AppModule {
           entitiesDir: config.entities.dir,
           database: config.database,
           publication: config.cdc.publication,
-          auth: config.auth,
+          auth: { ...config.auth, jwt: config.jwt },
+          rateLimit: config.rateLimit.reads || config.rateLimit.writes ? config.rateLimit : undefined,
         }),
       ],
     };

@@ -1,5 +1,6 @@
 import { authConfig, databaseConfig, httpConfig, logConfig, publicationConfig } from '@choreo/config';
 import { entitiesConfig } from '@choreo/entities';
+import { jwtConfig, rateLimitConfig } from '@choreo/http';
 import type { LoadedConfig } from '@choreo/config';
 
 /** Every environment variable the crud app reads, validated at start-up. */
@@ -9,6 +10,8 @@ export const crudConfig = {
   database: databaseConfig,
   cdc: publicationConfig,
   auth: authConfig,
+  jwt: jwtConfig,
+  rateLimit: rateLimitConfig,
   entities: entitiesConfig,
 };
 

@@ -9,3 +9,4 @@ export * from './tracking-token';
 export * from './tracking.config';
 export * from './jwt';
 export * from './rate-limit';
+export * from './edge.config';

@@ -7,6 +7,7 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import Redis from 'ioredis';
 import {
   EntityCatalog,
   ListLimits,
@@ -41,8 +42,11 @@ export interface CrudModuleOptions {
   limits?: ListLimits;
   /** Serve /openapi.json and the Swagger UI at /docs (default true). */
   openApi?: boolean;
-  /** Limits per token or address and route group (`rateLimitConfig`); none when absent. */
-  rateLimit?: RateLimitOptions;
+  /**
+   * Limits per token or address and route group (`rateLimitConfig`; a `redisUrl` or a `redis`
+   * client shares the count between replicas); none when absent.
+   */
+  rateLimit?: RateLimitOptions & { redisUrl?: string };
 }
 
 const OPTIONS = Symbol('CrudModuleOptions');
@@ -50,6 +54,8 @@ const OPTIONS = Symbol('CrudModuleOptions');
 /** Start-up and shutdown of the crud path: schema sync before serving, OpenAPI, closing the pool. */
 @Injectable()
 class CrudLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private redis?: Redis;
+
   constructor(
     @Inject(OPTIONS) private readonly options: CrudModuleOptions,
     private readonly catalog: EntityCatalog,
@@ -61,8 +67,17 @@ class CrudLifecycle implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     // Tables before routes: a refused (destructive) change stops the boot with what to do.
     await syncEntitySchema(this.db, this.catalog, { publication: this.options.publication });
-    if (this.options.rateLimit)
-      await this.limiter.install(this.adapterHost.httpAdapter.getInstance(), this.options.rateLimit);
+    const limits = this.options.rateLimit;
+    if (limits) {
+      if (limits.redisUrl && !limits.redis) {
+        this.redis = new Redis(limits.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+        this.redis.on('error', () => undefined); // counted as skipped, not crashed (see RateLimiter)
+      }
+      await this.limiter.install(this.adapterHost.httpAdapter.getInstance(), {
+        ...limits,
+        redis: limits.redis ?? this.redis,
+      });
+    }
     if (this.options.openApi !== false) {
       const document = createOpenApiDocument(
         {
@@ -77,6 +92,7 @@ class CrudLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.redis?.disconnect();
     await this.db.close();
   }
 }
