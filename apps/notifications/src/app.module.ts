@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConnectionProbesModule } from '@choreo/runtime';
 import type { NotificationsConfig } from './config';
 import { LivePageModule } from './live-page/live-page.module';
+import { RealtimeModule } from './realtime.module';
 
 /** Real-time delivery: WebSocket and SSE channels for order tracking, entity changes and aggregates. */
 @Module({})
@@ -9,7 +10,11 @@ export class AppModule {
   static forRoot(config: NotificationsConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConnectionProbesModule.forRoot({ redisUrl: config.redis.url }), LivePageModule.fromEnv()],
+      imports: [
+        ConnectionProbesModule.forRoot({ redisUrl: config.redis.url, databaseUrl: config.database.url }),
+        RealtimeModule.forRoot(config),
+        LivePageModule.fromEnv(),
+      ],
     };
   }
 }

@@ -1,4 +1,4 @@
-export { freePort, waitFor } from './process-group';
+export { freePort, spawnGroup, stopGroup, waitFor } from './process-group';
 export { startRedis, assertRedisServerInstalled } from './redis-server';
 export type { RedisServer, RedisServerOptions } from './redis-server';
 export { blockedAncestor, postgresRunAs, startPostgres } from './postgres-server';

@@ -1,0 +1,129 @@
+import type { EventEnvelope } from '@choreo/contracts';
+import { Channels } from '../groundwork';
+import type { StreamEventContext } from '@choreo/streams';
+import type { Logger } from 'pino';
+import { ChannelStore, PublicationBody, PublishResult } from '../channels/channel-store';
+import type { RealtimeMetrics } from '../gateway/realtime-metrics';
+import type { OrderTimelineStore } from '../read-model/order-timeline.store';
+
+/** An event that cannot be published yet: its predecessor is missing. Left pending, it is retried after it. */
+export class PredecessorMissingError extends Error {
+  override readonly name = 'PredecessorMissingError';
+}
+
+/** An event the notifications path can never use (no order id, no sequence). Retrying cannot fix it. */
+export class UnusableEventError extends Error {
+  override readonly name = 'UnusableEventError';
+}
+
+/**
+ * A redelivery this many times over with its channel's history gone (Redis lost it) may restart
+ * the channel at the read model's sequence; earlier, a missing history means the predecessor's
+ * publish is still on its way.
+ */
+const RESTART_AFTER_DELIVERIES = 3;
+
+/**
+ * From the streams to the channels: each event updates the read model (orders) and is published
+ * through the channel's atomic publish script (history + fan-out). Order events go out at their
+ * sequence, only after their predecessor; a gap throws, so the entry stays pending and its retry
+ * comes after the missing one.
+ */
+export class RealtimeIngest {
+  constructor(
+    private readonly channels: ChannelStore,
+    private readonly timelines: OrderTimelineStore,
+    private readonly metrics: RealtimeMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Routes one stream entry by its stream. */
+  async handle(event: EventEnvelope, ctx: StreamEventContext): Promise<void> {
+    if (ctx.stream === 'orders') return this.onOrderEvent(event, ctx.deliveryCount);
+    if (ctx.stream === 'couriers') return this.onCourierEvent(event);
+    if (ctx.stream === 'aggregates') return this.onAggregate(event);
+    if (ctx.stream.startsWith('cdc.')) return this.onRowChange(ctx.stream.slice('cdc.'.length), event);
+  }
+
+  private async onOrderEvent(event: EventEnvelope, deliveryCount: number): Promise<void> {
+    if (!event.type.startsWith('order.')) return;
+    const orderId = event.subject;
+    const sequence = event.sequence;
+    if (!orderId || sequence === undefined)
+      throw new UnusableEventError(`${event.type} ${event.id} has no subject or sequence`);
+    const applied = await this.timelines.apply({
+      orderId,
+      sequence,
+      event: event.type,
+      id: event.id,
+      time: event.time,
+      data: event.data,
+    });
+    if (applied.outcome === 'gap') {
+      throw new PredecessorMissingError(
+        `order ${orderId}: sequence ${sequence} waits for ${applied.sequence + 1}`,
+      );
+    }
+    const channel = Channels.order(orderId);
+    const result = await this.channels.publishSequenced(
+      channel,
+      sequence,
+      body(event),
+      applied.sequence,
+      deliveryCount >= RESTART_AFTER_DELIVERIES,
+    );
+    this.record('order', channel, event, result);
+    if (result.outcome === 'gap') {
+      throw new PredecessorMissingError(
+        `${channel}: offset ${sequence} waits for ${result.offset + 1} to be published`,
+      );
+    }
+  }
+
+  private async onCourierEvent(event: EventEnvelope): Promise<void> {
+    if (event.type !== 'courier.location' || !event.subject) return;
+    const channel = Channels.order(event.subject);
+    const result = await this.channels.publishState(
+      channel,
+      'courier.location',
+      body(event),
+      Date.parse(event.time),
+    );
+    this.record('order', channel, event, result);
+  }
+
+  private async onRowChange(entity: string, event: EventEnvelope): Promise<void> {
+    const channel = Channels.entity(entity);
+    this.record('entity', channel, event, await this.channels.publishNext(channel, body(event), event.id));
+  }
+
+  private async onAggregate(event: EventEnvelope): Promise<void> {
+    const data = (event.data ?? {}) as Record<string, unknown>;
+    const rule = typeof data['rule'] === 'string' ? data['rule'] : event.subject;
+    if (!rule) throw new UnusableEventError(`aggregate ${event.id} names no rule`);
+    const channel = Channels.aggregates(rule);
+    const result = await this.channels.publishNext(channel, body(event), event.id, windowKey(data));
+    this.record('aggregates', channel, event, result);
+  }
+
+  private record(kind: string, channel: string, event: EventEnvelope, result: PublishResult): void {
+    this.metrics.published.inc({ kind, outcome: result.outcome });
+    this.log.info(
+      { channel, offset: result.offset, outcome: result.outcome, event: event.type, eventId: event.id },
+      'publication',
+    );
+  }
+}
+
+function body(event: EventEnvelope): PublicationBody {
+  return { event: event.type, id: event.id, time: event.time, data: event.data };
+}
+
+/** The state key of an aggregate value: its window (latest value per window wins on a slow connection). */
+function windowKey(data: Record<string, unknown>): string {
+  for (const name of ['window', 'window_start', 'key']) {
+    const value = data[name];
+    if (typeof value === 'string' || typeof value === 'number') return String(value);
+  }
+  return 'value';
+}

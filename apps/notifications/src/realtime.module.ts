@@ -1,0 +1,48 @@
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ReadinessRegistry } from '@choreo/runtime';
+import type { Server } from 'node:http';
+import type { NotificationsConfig } from './config';
+import { SseController } from './gateway/sse.controller';
+import { Realtime } from './realtime';
+
+/** Starts the edge once the HTTP server exists, stops it first on shutdown, reports its readiness. */
+@Injectable()
+class RealtimeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    private readonly realtime: Realtime,
+    private readonly adapterHost: HttpAdapterHost,
+    readiness: ReadinessRegistry,
+  ) {
+    // Not ready while pub/sub does not deliver: a load balancer sends new clients elsewhere.
+    readiness.register('pubsub', async () => realtime.hub.ready);
+    readiness.register('read-model', () => realtime.timelines.ping());
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.realtime.start(this.adapterHost.httpAdapter.getHttpServer() as Server);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.realtime.stop();
+  }
+}
+
+/** The real-time edge: WebSocket `/ws`, SSE `/sse`, channels, read model. */
+@Module({})
+export class RealtimeModule {
+  static forRoot(config: NotificationsConfig): DynamicModule {
+    return {
+      module: RealtimeModule,
+      controllers: [SseController],
+      providers: [{ provide: Realtime, useValue: new Realtime(config) }, RealtimeLifecycle],
+      exports: [Realtime],
+    };
+  }
+}
