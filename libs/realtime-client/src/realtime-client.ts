@@ -12,8 +12,8 @@ import type { WebSocketConstructor, WebSocketLike } from './websocket-like';
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 export interface RealtimeClientOptions {
-  /** `ws://host:3005/ws`; the protocol version is added as `?v=1`. */
-  url: string;
+  /** `ws://host:3005/ws`, or a function asked on every (re)connect; `?v=1` is added. */
+  url: string | (() => string);
   /** The WebSocket implementation: the browser's by default; pass `ws`'s class in Node < 22. */
   WebSocket?: WebSocketConstructor;
   /** Reconnect delay: full jitter over `min(maxMs, minMs · 2^attempt)`. Defaults 250 ms and 10 s. */
@@ -89,7 +89,7 @@ export class RealtimeClient {
 
   private open(state: ConnectionState): void {
     this.setState(state, {});
-    const url = new URL(this.options.url);
+    const url = new URL(typeof this.options.url === 'string' ? this.options.url : this.options.url());
     url.searchParams.set('v', String(REALTIME_PROTOCOL_VERSION));
     const socket = new this.WebSocketImpl(url.toString());
     this.socket = socket;
