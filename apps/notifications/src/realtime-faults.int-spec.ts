@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { RealtimeClient, Subscription, WebSocketConstructor } from '@choreo/realtime-client';
 import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
-import { appendEvents, LIFECYCLE, orderEvent, Replica, startReplica, trackingToken } from './testing/realtime-harness';
+import {
+  appendEvents,
+  LIFECYCLE,
+  orderEvent,
+  Replica,
+  startReplica,
+  trackingToken,
+} from './testing/realtime-harness';
 
 const ORDERS = 100;
 const CLIENTS = 200;
@@ -63,18 +70,25 @@ describe('notifications: resume under faults (2 replicas, replica SIGKILL, Redis
       });
       tracked.push(entry);
     }
-    await waitFor('clients subscribed', async () => tracked.every((t) => t.subscription.state === 'subscribed'), 30_000);
+    await waitFor(
+      'clients subscribed',
+      async () => tracked.every((t) => t.subscription.state === 'subscribed'),
+      30_000,
+    );
 
     // Each client drops its connection every 1–3 s until the events are all out.
     let emitting = true;
     for (const entry of tracked) {
       const dropLater = () => {
-        const timer = setTimeout(() => {
-          if (!emitting) return;
-          if (entry.droppedAt === undefined) entry.droppedAt = Date.now();
-          entry.client.drop();
-          dropLater();
-        }, 1000 + Math.random() * 2000);
+        const timer = setTimeout(
+          () => {
+            if (!emitting) return;
+            if (entry.droppedAt === undefined) entry.droppedAt = Date.now();
+            entry.client.drop();
+            dropLater();
+          },
+          1000 + Math.random() * 2000,
+        );
         timers.push(timer);
       };
       dropLater();
@@ -88,7 +102,10 @@ describe('notifications: resume under faults (2 replicas, replica SIGKILL, Redis
     for (let tick = 0; tick * perTick < schedule.length; tick++) {
       // Sequence n of an order goes out only after n - 1 (a producer's order), ticks 100 ms apart.
       const slice = nextSlice(schedule, tick, perTick, orderIds.length);
-      await appendWithRetry(redis, slice.map((s) => orderEvent(s.id, s.sequence)));
+      await appendWithRetry(
+        redis,
+        slice.map((s) => orderEvent(s.id, s.sequence)),
+      );
       const elapsed = Date.now() - started;
       if (!faults.replicaKilledAt && elapsed > 10_000) {
         faults.replicaKilledAt = elapsed;
@@ -119,7 +136,8 @@ describe('notifications: resume under faults (2 replicas, replica SIGKILL, Redis
     const stats = tracked.map((t) => t.subscription.stats);
     const sum = (key: keyof Subscription['stats']) => stats.reduce((n, s) => n + s[key], 0);
     resumeMs.sort((a, b) => a - b);
-    const pct = (p: number) => resumeMs[Math.min(resumeMs.length - 1, Math.floor((p / 100) * resumeMs.length))];
+    const pct = (p: number) =>
+      resumeMs[Math.min(resumeMs.length - 1, Math.floor((p / 100) * resumeMs.length))];
     process.stdout.write(
       `resume under faults: ${resumeMs.length} resumes, latency p50 ${pct(50)} ms, p99 ${pct(99)} ms; ` +
         `server-sent duplicates ${sum('duplicates')}, gaps ${sum('gaps')}, snapshots ${sum('snapshots')}; ` +

@@ -1,8 +1,11 @@
 import Redis from 'ioredis';
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { CloseCodes, PublicationFrame, ServerFrame } from '@choreo/contracts';
-import { PostgresServer, RedisServer, startPostgres, startRedis } from '@choreo/testing';
+import { RealtimeClient, WebSocketConstructor } from '@choreo/realtime-client';
+import { PostgresServer, RedisServer, startPostgres, startRedis, waitFor } from '@choreo/testing';
 import { channelKeys } from './channels/channel-keys';
 import {
   appendEvents,
@@ -40,6 +43,7 @@ describe('notifications /ws: frames, bad input, authorisation (real Redis, Postg
       databaseUrl,
       REALTIME_TOKEN_NOTICE_MS: '2000',
       REALTIME_PING_INTERVAL_MS: '1000',
+      REALTIME_SEND_QUEUE_BYTES: String(256 * 1024),
     });
   });
 
@@ -318,6 +322,67 @@ describe('notifications /ws: frames, bad input, authorisation (real Redis, Postg
     ]);
     expect((await readSse(`${replica.httpUrl}/sse?ticket=${ticket}`, {}, () => true)).status).toBe(401);
   });
+
+  it('closes a client that stops reading with 4001; it resumes and holds every publication', async () => {
+    const orderId = randomUUID();
+    const order = `order:${orderId}`;
+    const entity = 'entity:product';
+    const held = { order: [] as number[], entity: [] as number[] };
+    const sockets: PausableSocket[] = [];
+    class PausableSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        sockets.push(this);
+      }
+    }
+    const client = new RealtimeClient({
+      url: replica.wsUrl,
+      WebSocket: PausableSocket as unknown as WebSocketConstructor,
+    });
+    const orderSub = client.subscribe(order, {
+      token: await trackingToken(orderId),
+      onPublication: (p) => held.order.push(p.offset!),
+    });
+    const entitySub = client.subscribe(entity, { onPublication: (p) => held.entity.push(p.offset!) });
+    await waitFor(
+      'subscribed',
+      async () => orderSub.state === 'subscribed' && entitySub.state === 'subscribed',
+    );
+    const start = entitySub.position!.offset;
+    const rssBefore = rssKb(replica);
+
+    // Stop reading, flood the entity channel, and move the order meanwhile.
+    (sockets[0] as unknown as { _socket: Socket })._socket.pause();
+    const rows = Array.from({ length: 3000 }, (_, i) => rowChange(i));
+    await appendEvents(redis, rows.slice(0, 1500), 'cdc.product');
+    await appendEvents(
+      redis,
+      [1, 2, 3, 4, 5, 6].map((s) => orderEvent(orderId, s)),
+    );
+    await appendEvents(redis, rows.slice(1500), 'cdc.product');
+    await waitForOffset(redis, order, 6);
+    await waitFor(
+      'entity published',
+      async () => Number(await redis.hget(channelKeys(entity).meta, 'last')) >= start + 3000,
+    );
+    const rssAfter = rssKb(replica);
+    (sockets[0] as unknown as { _socket: Socket })._socket.resume();
+
+    await waitFor(
+      'client resumed and complete',
+      async () => held.entity.length === 3000 && held.order.length === 6,
+      30_000,
+    );
+    expect(client.stats.lastCloseCode).toBe(CloseCodes.slowConsumer);
+    client.close();
+    expect(sockets.length).toBeGreaterThan(1);
+    expect(held.order).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(held.entity).toEqual(Array.from({ length: 3000 }, (_, i) => start + i + 1));
+    const metrics = await (await fetch(`${replica.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/choreo_realtime_slow_closes_total\{[^}]*\} [1-9]/);
+    // ~7 MB were published while the client read nothing: the replica kept at most its bounds of it.
+    expect(rssAfter - rssBefore).toBeLessThan(64 * 1024);
+  });
 });
 
 async function waitForOffset(redis: Redis, channel: string, offset: number): Promise<void> {
@@ -332,4 +397,20 @@ function countBy(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
   return counts;
+}
+
+function rowChange(n: number) {
+  return {
+    id: `row-${randomUUID()}`,
+    type: 'product.updated',
+    source: 'cdc-relay',
+    subject: `p${n}`,
+    time: new Date().toISOString(),
+    data: { n, pad: 'x'.repeat(2000) },
+  };
+}
+
+function rssKb(replica: Replica): number {
+  const status = readFileSync(`/proc/${replica.child.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
