@@ -119,11 +119,14 @@ function body(event: EventEnvelope): PublicationBody {
   return { event: event.type, id: event.id, time: event.time, data: event.data };
 }
 
-/** The state key of an aggregate value: its window (latest value per window wins on a slow connection). */
-function windowKey(data: Record<string, unknown>): string {
+/**
+ * The state key of an aggregate value: its window, so a slow connection gets the latest value per
+ * window. A value without a window is a plain publication (never coalesced).
+ */
+function windowKey(data: Record<string, unknown>): string | undefined {
   for (const name of ['window', 'window_start', 'key']) {
     const value = data[name];
     if (typeof value === 'string' || typeof value === 'number') return String(value);
   }
-  return 'value';
+  return undefined;
 }
