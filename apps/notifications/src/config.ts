@@ -1,7 +1,7 @@
 import { authConfig, databaseConfig, httpConfig, logConfig, redisConfig } from '@choreo/config';
 import type { LoadedConfig } from '@choreo/config';
 import { entitiesConfig } from '@choreo/entities';
-import { trackingConfig } from './groundwork';
+import { trackingConfig } from '@choreo/http';
 import { mongoConfig, realtimeConfig } from './realtime.config';
 
 /** Every environment variable the notifications app reads, validated at start-up. */

@@ -1,21 +1,14 @@
 import './instrument';
 import { launch } from '@choreo/runtime';
 import { AppModule } from './app.module';
-import { notificationsConfig } from './config';
-import { IngestServer } from './ingest/ingest.transport';
+import { notificationsConfig, NotificationsConfig } from './config';
+import { ingestTransport } from './ingest/ingest.transport';
 import { Realtime } from './realtime';
 
-launch(
-  'notifications',
-  notificationsConfig,
-  (config) => AppModule.forRoot(config),
-  (app) => {
-    const realtime = app.get(Realtime);
-    app.connectMicroservice({
-      strategy: new IngestServer(
-        realtime.consumerOptions(),
-        () => (event, ctx) => realtime.ingest.handle(event, ctx),
-      ),
-    });
-  },
-);
+// One edge per process, shared by the Nest module (gateways) and the stream transport (ingest).
+let realtime: Realtime | undefined;
+const edge = (config: NotificationsConfig) => (realtime ??= new Realtime(config));
+
+launch('notifications', notificationsConfig, (config) => AppModule.forRoot(config, edge(config)), {
+  transports: (config) => [ingestTransport(edge(config))],
+});

@@ -8,7 +8,6 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { ReadinessRegistry } from '@choreo/runtime';
 import type { Server } from 'node:http';
-import type { NotificationsConfig } from './config';
 import { SseController } from './gateway/sse.controller';
 import { Realtime } from './realtime';
 
@@ -37,11 +36,11 @@ class RealtimeLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
 /** The real-time edge: WebSocket `/ws`, SSE `/sse`, channels, read model. */
 @Module({})
 export class RealtimeModule {
-  static forRoot(config: NotificationsConfig): DynamicModule {
+  static forRoot(realtime: Realtime): DynamicModule {
     return {
       module: RealtimeModule,
       controllers: [SseController],
-      providers: [{ provide: Realtime, useValue: new Realtime(config) }, RealtimeLifecycle],
+      providers: [{ provide: Realtime, useValue: realtime }, RealtimeLifecycle],
       exports: [Realtime],
     };
   }

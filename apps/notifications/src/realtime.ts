@@ -1,5 +1,4 @@
-import { Streams } from '@choreo/contracts';
-import { ConsumerGroups } from './groundwork';
+import { ConsumerGroups, Streams } from '@choreo/contracts';
 import { loadEntities } from '@choreo/entities';
 import { createLogger, metricsRegistry } from '@choreo/observability';
 import { Database } from '@choreo/persistence';
@@ -93,7 +92,10 @@ export class Realtime {
     this.gateway.close();
     this.hub.stop();
     this.subscriber.disconnect();
-    await this.commands.quit().catch(() => this.commands.disconnect());
+    // quit() lets a publish in flight finish; with Redis gone it would wait forever, hence the bound.
+    const quit = this.commands.quit().catch(() => undefined);
+    await Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    this.commands.disconnect();
     await this.timelines.close();
   }
 

@@ -281,7 +281,10 @@ async function main(): Promise<void> {
   } finally {
     pool.stop();
     rawChild.kill('SIGKILL');
+    const exited = new Promise((resolve) => app.child.once('exit', resolve));
     app.child.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    app.child.kill('SIGKILL');
     redis.disconnect();
     await Promise.all([redisServer.stop(), postgres.stop()]);
   }

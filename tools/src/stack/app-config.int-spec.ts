@@ -23,7 +23,7 @@ describe('every app validates its environment before it listens', () => {
       expect(failure?.stderr).toMatch(/PORT: .*expected: a TCP port/);
       // Each app names only the variables it reads.
       const needsRedis = name !== 'crud';
-      const needsDatabase = ['crud', 'events', 'cdc-relay', 'aggregator'].includes(name);
+      const needsDatabase = ['crud', 'events', 'cdc-relay', 'aggregator', 'notifications'].includes(name);
       expect(/REDIS_URL: must be a URL/.test(failure!.stderr)).toBe(needsRedis);
       expect(/DATABASE_URL: must be a URL/.test(failure!.stderr)).toBe(needsDatabase);
     },

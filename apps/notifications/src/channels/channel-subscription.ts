@@ -1,5 +1,4 @@
-import { judgeOffset } from '@choreo/contracts';
-import type { ChannelRef } from '../groundwork';
+import { ChannelRef, judgeOffset } from '@choreo/contracts';
 import type { LiveFrame } from './channel-keys';
 import type { ChannelListener } from './channel-hub';
 

@@ -1,5 +1,4 @@
-import type { StreamPosition, SubscribedFrame } from '@choreo/contracts';
-import type { ChannelRef } from '../groundwork';
+import type { ChannelRef, StreamPosition, SubscribedFrame } from '@choreo/contracts';
 import type { LiveFrame } from './channel-keys';
 import type { ChannelHub } from './channel-hub';
 import { ChannelRead, ChannelStore, SEQUENCE_EPOCH } from './channel-store';

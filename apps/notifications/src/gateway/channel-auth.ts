@@ -1,5 +1,5 @@
-import type { RealtimeErrorCode } from '@choreo/contracts';
-import { ChannelRef, verifyTrackingToken } from '../groundwork';
+import type { ChannelRef, RealtimeErrorCode } from '@choreo/contracts';
+import { verifyTrackingToken } from '@choreo/http';
 import { timingSafeEqual } from 'node:crypto';
 
 export type AuthVerdict =

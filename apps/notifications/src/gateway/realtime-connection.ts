@@ -2,12 +2,12 @@ import {
   ClientFrame,
   CloseCodes,
   ErrorFrame,
+  parseChannel,
   parseClientFrame,
   RealtimeErrorCode,
   SubscribeFrame,
 } from '@choreo/contracts';
 import type WebSocket from 'ws';
-import { parseChannel } from '../groundwork';
 import { ChannelSubscription, FrameSink } from '../channels/channel-subscription';
 import { SendQueue } from '../channels/send-queue';
 import type { GatewayContext } from './gateway-context';

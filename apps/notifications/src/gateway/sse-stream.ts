@@ -1,6 +1,5 @@
-import { encodeSseCursor, ServerFrame, StreamPosition } from '@choreo/contracts';
+import { ChannelRef, encodeSseCursor, ServerFrame, StreamPosition } from '@choreo/contracts';
 import type { ServerResponse } from 'node:http';
-import type { ChannelRef } from '../groundwork';
 import { ChannelSubscription, FrameSink } from '../channels/channel-subscription';
 import type { GatewayContext } from './gateway-context';
 

@@ -1,8 +1,7 @@
 import { Body, Controller, Get, HttpException, Inject, Post, Req, Res } from '@nestjs/common';
-import { decodeSseCursor, StreamPosition } from '@choreo/contracts';
+import { decodeSseCursor, parseChannel, StreamPosition } from '@choreo/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { parseChannel } from '../groundwork';
 import { Realtime } from '../realtime';
 import { SseChannel, SseStream } from './sse-stream';
 

@@ -1,5 +1,6 @@
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { StreamConsumer, StreamConsumerOptions, StreamEventHandler } from '@choreo/streams';
+import type { Realtime } from '../realtime';
 
 /**
  * The notifications consumer as a Nest transport: one StreamConsumer (group `notifications`) over
@@ -37,4 +38,12 @@ export class IngestServer extends Server implements CustomTransportStrategy {
   on(): void {
     throw new Error('IngestServer has no transport events; use its metrics and logs');
   }
+}
+
+/** The notifications transport of a replica's edge: every event to `realtime.ingest`. */
+export function ingestTransport(realtime: Realtime): IngestServer {
+  return new IngestServer(
+    realtime.consumerOptions(),
+    () => (event, ctx) => realtime.ingest.handle(event, ctx),
+  );
 }

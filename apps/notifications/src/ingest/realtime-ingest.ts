@@ -1,5 +1,4 @@
-import type { EventEnvelope } from '@choreo/contracts';
-import { Channels } from '../groundwork';
+import { Channels, EventEnvelope, Streams } from '@choreo/contracts';
 import type { StreamEventContext } from '@choreo/streams';
 import type { Logger } from 'pino';
 import { ChannelStore, PublicationBody, PublishResult } from '../channels/channel-store';
@@ -23,6 +22,8 @@ export class UnusableEventError extends Error {
  */
 const RESTART_AFTER_DELIVERIES = 3;
 
+const CDC_PREFIX = Streams.cdc('');
+
 /**
  * From the streams to the channels: each event updates the read model (orders) and is published
  * through the channel's atomic publish script (history + fan-out). Order events go out at their
@@ -39,10 +40,11 @@ export class RealtimeIngest {
 
   /** Routes one stream entry by its stream. */
   async handle(event: EventEnvelope, ctx: StreamEventContext): Promise<void> {
-    if (ctx.stream === 'orders') return this.onOrderEvent(event, ctx.deliveryCount);
-    if (ctx.stream === 'couriers') return this.onCourierEvent(event);
-    if (ctx.stream === 'aggregates') return this.onAggregate(event);
-    if (ctx.stream.startsWith('cdc.')) return this.onRowChange(ctx.stream.slice('cdc.'.length), event);
+    if (ctx.stream === Streams.orders) return this.onOrderEvent(event, ctx.deliveryCount);
+    if (ctx.stream === Streams.couriers) return this.onCourierEvent(event);
+    if (ctx.stream === Streams.aggregates) return this.onAggregate(event);
+    if (ctx.stream.startsWith(CDC_PREFIX))
+      return this.onRowChange(ctx.stream.slice(CDC_PREFIX.length), event);
   }
 
   private async onOrderEvent(event: EventEnvelope, deliveryCount: number): Promise<void> {

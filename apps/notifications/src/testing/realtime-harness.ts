@@ -1,9 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { encodeEnvelope, EventEnvelope, ServerFrame, parseServerFrame, Streams } from '@choreo/contracts';
+import {
+  ORDER_LIFECYCLE,
+  encodeEnvelope,
+  EventEnvelope,
+  ServerFrame,
+  parseServerFrame,
+  Streams,
+} from '@choreo/contracts';
+import { signTrackingToken } from '@choreo/http';
 import { freePort, spawnGroup, stopGroup, waitFor } from '@choreo/testing';
 
 // Helpers of the notifications integration specs: real replicas (child processes that a spec can
@@ -65,30 +72,17 @@ export async function startReplica(
   };
 }
 
-/** A tracking token as the events app issues it. */
+/** A tracking token as the events app issues it (a negative ttl: one that expired that long ago). */
 export async function trackingToken(
   orderId: string,
   ttlSeconds = 600,
   secret = TRACKING_SECRET,
 ): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ channel: `order:${orderId}` })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(orderId)
-    .setAudience('choreo-tracking')
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttlSeconds)
-    .sign(new TextEncoder().encode(secret));
+  const now = ttlSeconds > 0 ? new Date() : new Date(Date.now() + (ttlSeconds - 60) * 1000);
+  return (await signTrackingToken(orderId, secret, ttlSeconds > 0 ? ttlSeconds : 60, now)).token;
 }
 
-export const LIFECYCLE = [
-  'created',
-  'confirmed',
-  'preparing',
-  'ready',
-  'out_for_delivery',
-  'delivered',
-] as const;
+export const LIFECYCLE = ORDER_LIFECYCLE;
 
 /** The envelope of an order's lifecycle event at `sequence` (1 = created). */
 export function orderEvent(orderId: string, sequence: number): EventEnvelope {

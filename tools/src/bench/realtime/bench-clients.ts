@@ -100,12 +100,10 @@ process.on('message', (message: ToClients) => {
         while (clients.some((c) => c.resumedAt === undefined) && Date.now() - droppedAt < 60_000) {
           await new Promise((r) => setTimeout(r, 20));
         }
-        const resumed = clients.filter((c) => c.resumedAt !== undefined);
-        send({
-          kind: 'dropped',
-          resumed: resumed.length,
-          slowestMs: Math.max(0, ...resumed.map((c) => c.resumedAt! - droppedAt)),
-        });
+        const resumedAfter = clients.flatMap((c) =>
+          c.resumedAt === undefined ? [] : [c.resumedAt - droppedAt],
+        );
+        send({ kind: 'dropped', resumed: resumedAfter.length, slowestMs: Math.max(0, ...resumedAfter) });
         return;
       }
       case 'verify': {
