@@ -5,14 +5,13 @@
  * KEYS: meta, history, state, seen.
  * ARGV: 1 mode (seq | next | state), 2 offset (seq), 3 channel as JSON, 4 frame tail (`"event":…}`),
  * 5 now ms, 6 keep at least this many entries, 7 keep at least this long (ms), 8 key TTL (s),
- * 9 pub/sub channel, 10 epoch for a new channel, 11 floor (seq: the read model's sequence),
- * 12 state key or '', 13 event id or '' (next: dedupe), 14 state time ms (state), 15 restart allowed (seq).
+ * 9 pub/sub channel, 10 epoch for a new channel, 11 (unused),
+ * 12 state key or '', 13 event id or '' (next: dedupe), 14 state time ms (state).
  * Returns { outcome, offset, epoch }: outcome published | duplicate | gap | stale.
  *
  * seq: the offset is given (an order's sequence) and only `last + 1` is published; a duplicate is
- * dropped, a gap is refused so the stream entry stays pending and its retry comes after its
- * predecessor. A channel whose meta is gone (history lost) restarts at the read model's sequence:
- * the read model applied this event already, so nothing older may be published after it.
+ * dropped, a gap is refused (the caller fills it from the read model, or leaves the stream entry
+ * pending so its retry comes after its predecessor).
  * next: the offset is `last + 1`, an event id seen in the last `keep ms` is a duplicate.
  * state: latest wins by event time; no offset, no history.
  */
@@ -38,20 +37,10 @@ if not epoch then
   epoch = ARGV[10]
   redis.call('DEL', KEYS[2])
   last = 0
-  if mode == 'seq' then
-    -- No history yet: a new order (offset 1, the read model's latest), or Redis lost the channel.
-    -- In the second case the predecessors' publishes may still be on their way on other consumers,
-    -- so only a redelivery (ARGV[15] = 1) restarts the channel at the read model's sequence.
-    local offset = tonumber(ARGV[2])
-    local floor = tonumber(ARGV[11])
-    local restart = ARGV[15] == '1'
-    if offset < floor and restart then
-      redis.call('HSET', KEYS[1], 'epoch', epoch, 'last', floor)
-      redis.call('EXPIRE', KEYS[1], ttl)
-      return {'duplicate', floor, epoch}
-    end
-    if offset ~= floor or (offset > 1 and not restart) then return {'gap', 0, epoch} end
-    last = offset - 1
+  if mode == 'seq' and tonumber(ARGV[2]) ~= 1 then
+    -- No history (a new channel, or Redis lost it): only the order's first event may start it; the
+    -- caller publishes the predecessors from the read model first.
+    return {'gap', 0, epoch}
   end
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'last', last)
 else

@@ -74,18 +74,9 @@ export class ChannelStore {
     this.redis = redis as Redis & ChannelCommands;
   }
 
-  /**
-   * Publishes an order's event at its sequence: only `last + 1` goes out (see PUBLISH_SCRIPT).
-   * `floor` is the read model's sequence; `mayRestart` lets a channel whose history is gone restart there.
-   */
-  publishSequenced(
-    channel: string,
-    sequence: number,
-    body: PublicationBody,
-    floor: number,
-    mayRestart: boolean,
-  ): Promise<PublishResult> {
-    return this.publish('seq', channel, body, { offset: sequence, floor, mayRestart, epoch: SEQUENCE_EPOCH });
+  /** Publishes an order's event at its sequence: only `last + 1` goes out (see PUBLISH_SCRIPT). */
+  publishSequenced(channel: string, sequence: number, body: PublicationBody): Promise<PublishResult> {
+    return this.publish('seq', channel, body, { offset: sequence, epoch: SEQUENCE_EPOCH });
   }
 
   /** Publishes at the channel's next offset; `eventId` makes a redelivery a duplicate. `key`: keyed state. */
@@ -132,8 +123,6 @@ export class ChannelStore {
     body: PublicationBody,
     options: {
       offset?: number;
-      floor?: number;
-      mayRestart?: boolean;
       epoch?: string;
       key?: string;
       eventId?: string;
@@ -156,11 +145,10 @@ export class ChannelStore {
       this.retention.idleTtlSeconds,
       keys.pubsub,
       options.epoch ?? '',
-      options.floor ?? 0,
+      0,
       options.key ?? '',
       options.eventId ?? '',
       options.timeMs ?? 0,
-      options.mayRestart ? '1' : '0',
     );
     return { outcome: outcome as PublishOutcome, offset: Number(offset), epoch };
   }

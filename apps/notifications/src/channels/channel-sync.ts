@@ -55,23 +55,46 @@ export class ChannelSync implements SubscriptionSyncer {
     reply: { id?: number; expiresAt?: string },
   ): Promise<SyncOutcome> {
     sub.buffer = [];
-    await this.hub.join(sub.channel, sub);
-    return this.sync(sub, ref, since, reply);
+    return this.exclusive(sub, async () => {
+      await this.hub.join(sub.channel, sub);
+      return this.sync(sub, ref, since, reply);
+    });
   }
 
-  /** Re-reads history after the position the subscription holds (a gap, or pub/sub came back). */
+  /**
+   * Re-reads history after the position the subscription holds (a gap, or pub/sub came back). While
+   * Redis cannot answer (restarting, loading its AOF) it tries again: the subscription buffers
+   * meanwhile, so nothing is lost and nothing goes out of order.
+   */
   async repair(sub: ChannelSubscription): Promise<void> {
-    const ref = sub.ref;
-    if (sub.closed) return;
+    for (let attempt = 0; !sub.closed; attempt++) {
+      try {
+        await this.exclusive(sub, () => {
+          // Buffer from here: what arrives during the read is merged, not sent ahead of it.
+          sub.buffer ??= [];
+          const since =
+            sub.last === undefined ? undefined : { offset: sub.last, epoch: sub.epoch || undefined };
+          return this.sync(sub, sub.ref, since, undefined);
+        });
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
+  // One sync at a time per subscription: a repair that starts while a subscribe is still syncing
+  // waits for it, then reads from the position it left, so no frame is sent twice.
+  private readonly running = new WeakMap<ChannelSubscription, Promise<unknown>>();
+
+  private async exclusive<T>(sub: ChannelSubscription, work: () => Promise<T>): Promise<T> {
+    const previous = this.running.get(sub);
+    const next = (previous ?? Promise.resolve()).catch(() => undefined).then(work);
+    this.running.set(sub, next);
     try {
-      await this.sync(
-        sub,
-        ref,
-        sub.last === undefined ? undefined : { offset: sub.last, epoch: sub.epoch || undefined },
-        undefined,
-      );
-    } catch {
-      // Redis is away: the probe marks pub/sub down and repairs everything once it is back.
+      return await next;
+    } finally {
+      if (this.running.get(sub) === next) this.running.delete(sub);
     }
   }
 

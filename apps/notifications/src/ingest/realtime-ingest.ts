@@ -15,13 +15,6 @@ export class UnusableEventError extends Error {
   override readonly name = 'UnusableEventError';
 }
 
-/**
- * A redelivery this many times over with its channel's history gone (Redis lost it) may restart
- * the channel at the read model's sequence; earlier, a missing history means the predecessor's
- * publish is still on its way.
- */
-const RESTART_AFTER_DELIVERIES = 3;
-
 const CDC_PREFIX = Streams.cdc('');
 
 /**
@@ -40,19 +33,20 @@ export class RealtimeIngest {
 
   /** Routes one stream entry by its stream. */
   async handle(event: EventEnvelope, ctx: StreamEventContext): Promise<void> {
-    if (ctx.stream === Streams.orders) return this.onOrderEvent(event, ctx.deliveryCount);
+    if (ctx.stream === Streams.orders) return this.onOrderEvent(event);
     if (ctx.stream === Streams.couriers) return this.onCourierEvent(event);
     if (ctx.stream === Streams.aggregates) return this.onAggregate(event);
     if (ctx.stream.startsWith(CDC_PREFIX))
       return this.onRowChange(ctx.stream.slice(CDC_PREFIX.length), event);
   }
 
-  private async onOrderEvent(event: EventEnvelope, deliveryCount: number): Promise<void> {
+  private async onOrderEvent(event: EventEnvelope): Promise<void> {
     if (!event.type.startsWith('order.')) return;
     const orderId = event.subject;
     const sequence = event.sequence;
-    if (!orderId || sequence === undefined)
+    if (!orderId || sequence === undefined) {
       throw new UnusableEventError(`${event.type} ${event.id} has no subject or sequence`);
+    }
     const applied = await this.timelines.apply({
       orderId,
       sequence,
@@ -67,18 +61,39 @@ export class RealtimeIngest {
       );
     }
     const channel = Channels.order(orderId);
-    const result = await this.channels.publishSequenced(
-      channel,
-      sequence,
-      body(event),
-      applied.sequence,
-      deliveryCount >= RESTART_AFTER_DELIVERIES,
-    );
+    let result = await this.channels.publishSequenced(channel, sequence, body(event));
+    if (result.outcome === 'gap') {
+      // The read model holds every predecessor (it applies in order): publish the missing ones from
+      // it, so a handler that died between its commit and its publish, or a Redis that lost the
+      // channel, leaves no hole in the history. Their own deliveries then find duplicates.
+      await this.fillFromReadModel(orderId, channel, result.offset, sequence);
+      result = await this.channels.publishSequenced(channel, sequence, body(event));
+    }
     this.record('order', channel, event, result);
     if (result.outcome === 'gap') {
       throw new PredecessorMissingError(
         `${channel}: offset ${sequence} waits for ${result.offset + 1} to be published`,
       );
+    }
+  }
+
+  private async fillFromReadModel(
+    orderId: string,
+    channel: string,
+    last: number,
+    before: number,
+  ): Promise<void> {
+    const snapshot = await this.timelines.orderSnapshot(orderId);
+    for (const entry of snapshot?.data.timeline ?? []) {
+      if (entry.sequence <= last || entry.sequence >= before) continue;
+      const filled = await this.channels.publishSequenced(channel, entry.sequence, {
+        event: entry.event,
+        id: entry.id,
+        time: entry.time,
+        data: entry.data,
+      });
+      this.metrics.published.inc({ kind: 'order', outcome: `filled-${filled.outcome}` });
+      if (filled.outcome === 'gap') return;
     }
   }
 
