@@ -1,14 +1,19 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { useSpecServers, waitFor } from '@choreo/testing';
+import type { PostgresServer } from '@choreo/testing';
+import { Client } from 'pg';
 import { type Container, type Manifest, named, renderChart, secretData, workloadSpec } from './manifests';
 import { APPS } from './values-schema';
 
 // The chart and the apps must agree on every variable name: this boots each app with exactly the
 // environment its rendered Deployment declares (ConfigMap + Secret keys, nothing inherited), against a
 // real PostgreSQL and Redis given as external services, and asks the probe paths of the manifest.
+// The apps connect as the role the bundled PostgreSQL's init script creates (run here with psql,
+// as the image's entrypoint runs it): no superuser, so every migration, the CDC publication and the
+// relay's replication slot are proven to work without one.
 
 const root = path.resolve(__dirname, '../../..');
 const RELEASE = 'choreo';
@@ -65,14 +70,38 @@ async function httpStatus(url: string): Promise<number> {
 
 type AppName = (typeof APPS)[number];
 
+/**
+ * Runs the bundled PostgreSQL's init script (from its rendered ConfigMap) against `postgres`, and
+ * returns the DATABASE_URL of the role it creates.
+ */
+function createAppRole(postgres: PostgresServer): string {
+  const manifests = renderChart(RELEASE, ['--set', 'global.image.loadedOnNodes=true']);
+  const script = named(manifests, 'ConfigMap', `${RELEASE}-postgresql-init`).data?.['10-choreo-role.sh'];
+  if (!script) throw new Error('the postgresql init ConfigMap has no 10-choreo-role.sh');
+  const [role, password, database] = ['choreo_app', 'app-role-password', 'chart_env'];
+  execFileSync('sh', ['-c', script], {
+    env: {
+      PATH: process.env.PATH,
+      PGHOST: '127.0.0.1',
+      PGPORT: String(postgres.port),
+      CHOREO_ROLE: role,
+      CHOREO_PASSWORD: password,
+      CHOREO_DATABASE: database,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return `postgres://${role}:${password}@127.0.0.1:${postgres.port}/${database}`;
+}
+
 describe('the environment the chart renders boots every app (NODE_ENV=production, generated secrets)', () => {
-  const servers = useSpecServers({ redis: true, postgres: true, database: 'chart_env' });
+  const servers = useSpecServers({ redis: true, postgres: true });
   let externalServices: string[];
   const taken = new Set<number>();
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    const { databaseUrl, redis } = servers;
+    const { redis } = servers;
+    const databaseUrl = createAppRole(servers.postgres);
     externalServices = [
       '--set',
       'postgresql.enabled=false',
@@ -84,6 +113,8 @@ describe('the environment the chart renders boots every app (NODE_ENV=production
       `global.redisUrl=${redis.url}`,
       '--set',
       'simulator.enabled=true',
+      '--set',
+      'global.image.loadedOnNodes=true',
     ];
   });
 
@@ -157,6 +188,25 @@ describe('the environment the chart renders boots every app (NODE_ENV=production
         app,
         livez: 200,
       });
+    }
+    // Ready means migrated, published and streaming: all of it done by a role that is no superuser.
+    const client = new Client({ connectionString: servers.postgres.urlFor('chart_env') });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{
+        rolsuper: boolean;
+        rolreplication: boolean;
+        slots: number;
+        publications: number;
+      }>(
+        `select rolsuper, rolreplication,
+                (select count(*)::int from pg_replication_slots where database = 'chart_env') as slots,
+                (select count(*)::int from pg_publication p where p.pubowner = r.oid) as publications
+           from pg_roles r where rolname = 'choreo_app'`,
+      );
+      expect(rows).toEqual([{ rolsuper: false, rolreplication: true, slots: 1, publications: 1 }]);
+    } finally {
+      await client.end();
     }
   }, 180_000);
 });

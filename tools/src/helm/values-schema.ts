@@ -4,7 +4,7 @@ import path from 'node:path';
  * The values.schema.json of every chart under charts/choreo, built from one definition so that the
  * `global:` block and the app values cannot drift apart between the umbrella and its seven subcharts
  * (Helm validates each subchart's values, `global` included, against that subchart's own schema).
- * `node -r @swc-node/register tools/src/helm/write-schemas.ts` rewrites the files, and
+ * `npm run chart:write` (write-chart.ts) rewrites the files, and
  * values-schema.spec.ts fails when a checked-in file differs from what this module builds.
  */
 
@@ -93,6 +93,25 @@ const scheduling: Record<string, Schema> = {
   affinity: { type: 'object', description: 'Affinity of the pods.' },
 };
 
+const DIGEST = '^(sha256:[a-f0-9]{64})?$';
+const digest = string('Image digest (sha256:…); set, the image is pulled by digest.', { pattern: DIGEST });
+// A Kubernetes object name (DNS subdomain), or empty.
+const optionalName = (description: string): Schema =>
+  string(description, { pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$', maxLength: 253 });
+const objectList = (description: string): Schema => ({
+  type: 'array',
+  description,
+  items: { type: 'object' },
+});
+// What every pod of the tree accepts for its placement and metadata.
+const podExtras: Record<string, Schema> = {
+  podLabels: stringMap('Extra labels of the pods.'),
+  podAnnotations: stringMap('Extra annotations of the pods.'),
+  priorityClassName: optionalName('PriorityClass of the pods.'),
+  // Helm gives each dependency, the library chart included, a section of its own values.
+  common: { type: 'object', description: 'The library chart (takes no values).' },
+};
+
 const persistence = object(
   'The data volume (a PersistentVolumeClaim per pod).',
   {
@@ -110,10 +129,36 @@ export function globalSchema(): Schema {
       {
         repository: string('Image repository.', { minLength: 1 }),
         tag: string("Image tag; empty: the chart's appVersion.", { pattern: '^([\\w][\\w.-]{0,127})?$' }),
+        digest,
         pullPolicy: string('Image pull policy.', { enum: PULL_POLICIES }),
+        loadedOnNodes: boolean(
+          'The image is already on the nodes (kind load, minikube image load): skip the registry guard.',
+        ),
       },
       ['repository'],
     ),
+    imageRegistry: string('Registry put in front of every image of the chart (host[:port][/path]).', {
+      pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._/-]+)?)?$',
+    }),
+    imagePullCheck: object('The pre-install/pre-upgrade Job that pulls the choreo image first.', {
+      enabled: boolean('Run it.'),
+      timeoutSeconds: integer('Seconds the pull may take before the install fails.', 30, 3600),
+    }),
+    openshift: boolean('Leave out the fixed user and group ids (OpenShift assigns them).'),
+    serviceAccount: object('The ServiceAccount of the pods.', {
+      create: boolean('Create one for the release.'),
+      name: optionalName('Its name; empty: <release>-choreo when created, else default.'),
+      annotations: stringMap('Annotations of the ServiceAccount (e.g. cloud workload identity).'),
+    }),
+    postgresql: object('Secrets of the bundled PostgreSQL.', {
+      auth: object('Passwords; empty: generated once and kept.', {
+        password: string('Password of the role the apps connect as.', { pattern: '^\\S*$' }),
+        postgresPassword: string('Password of the postgres superuser.', { pattern: '^\\S*$' }),
+      }),
+    }),
+    redis: object('Secrets of the bundled Redis.', {
+      password: string('requirepass; empty: generated once and kept.', { pattern: '^\\S*$' }),
+    }),
     imagePullSecrets: {
       type: 'array',
       description: 'Pull secrets for the image.',
@@ -150,6 +195,12 @@ export function globalSchema(): Schema {
     env: envMap('Extra plain environment variables of every app.'),
     metrics: object('Prometheus.', {
       scrapeAnnotations: boolean('Add prometheus.io/* annotations to the app pods.'),
+      serviceMonitor: object('A Prometheus Operator ServiceMonitor per app.', {
+        enabled: boolean('Create them.'),
+        interval: string('Scrape interval.', { pattern: '^[0-9]+(ms|s|m|h)$' }),
+        scrapeTimeout: string('Scrape timeout.', { pattern: '^[0-9]+(ms|s|m|h)$' }),
+        labels: stringMap('Extra labels (to match the Prometheus serviceMonitorSelector).'),
+      }),
     }),
   });
 }
@@ -168,10 +219,10 @@ const probe = (description: string): Schema =>
 /** The values of one app subchart. */
 export function appSchema(app: AppName): Schema {
   // The relay owns the one replication slot: a second replica could never become ready.
-  const replicaCount =
-    app === 'cdc-relay'
-      ? integer('Number of pods: 0 (stopped) or 1; the relay owns the one replication slot.', 0, 1)
-      : integer('Number of pods.', 0, 1000);
+  const relay = app === 'cdc-relay';
+  const replicaCount = relay
+    ? integer('Number of pods: 0 (stopped) or 1; the relay owns the one replication slot.', 0, 1)
+    : integer('Number of pods.', 0, 1000);
   return {
     $schema: 'https://json-schema.org/draft-07/schema#',
     title: `choreo ${app} values`,
@@ -185,10 +236,24 @@ export function appSchema(app: AppName): Schema {
         image: object("Overrides of global.image for this app; empty strings use global's.", {
           repository: string('Image repository.'),
           tag: string('Image tag.', { pattern: '^([\\w][\\w.-]{0,127})?$' }),
+          digest,
           pullPolicy: string('Image pull policy.', { enum: ['', ...PULL_POLICIES] }),
         }),
         logLevel: string('LOG_LEVEL of this app; empty: global.logLevel.', { enum: ['', ...LOG_LEVELS] }),
         env: envMap('Extra plain environment variables of this app.'),
+        extraEnv: {
+          type: 'array',
+          description: 'Extra container variables (Kubernetes EnvVar objects: name, and value or valueFrom).',
+          items: object(
+            'An EnvVar.',
+            {
+              name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', not: { enum: RESERVED_ENV } },
+              value: { type: 'string' },
+              valueFrom: { type: 'object' },
+            },
+            ['name'],
+          ),
+        },
         resources,
         probes: object(
           'Probe timings (paths are fixed: /livez and /readyz).',
@@ -209,10 +274,51 @@ export function appSchema(app: AppName): Schema {
           },
           ['type'],
         ),
-        podAnnotations: stringMap('Extra annotations of the pods.'),
+        autoscaling: object(
+          'HorizontalPodAutoscaler.',
+          {
+            enabled: relay ? { const: false, description: 'The relay never scales.' } : boolean('Create it.'),
+            minReplicas: integer('Fewest pods.', 1, 1000),
+            maxReplicas: integer('Most pods.', 1, 1000),
+            targetCPUUtilizationPercentage: integer('CPU utilisation to aim at.', 1, 100),
+            targetMemoryUtilizationPercentage: {
+              type: ['integer', 'null'],
+              minimum: 1,
+              maximum: 100,
+              description: 'Memory utilisation to aim at; null: CPU only.',
+            },
+          },
+          ['enabled', 'minReplicas', 'maxReplicas', 'targetCPUUtilizationPercentage'],
+        ),
+        pdb: object(
+          'PodDisruptionBudget (with more than one pod).',
+          {
+            enabled: boolean('Create it.'),
+            maxUnavailable: {
+              type: ['integer', 'string'],
+              description: 'Pods down at once (or a percentage).',
+            },
+            minAvailable: { type: ['integer', 'string', 'null'], description: 'Pods that stay up instead.' },
+          },
+          ['enabled'],
+        ),
+        ...podExtras,
         ...scheduling,
+        topologySpreadConstraints: objectList('Topology spread constraints of the pods.'),
+        defaultSpread: boolean(
+          'Spread the pods softly over nodes and zones when no affinity or constraints are set.',
+        ),
       },
-      ['replicaCount', 'port', 'probes', 'service', 'shutdownDelaySeconds', 'terminationGracePeriodSeconds'],
+      [
+        'replicaCount',
+        'port',
+        'probes',
+        'service',
+        'shutdownDelaySeconds',
+        'terminationGracePeriodSeconds',
+        'autoscaling',
+        'pdb',
+      ],
     ),
   };
 }
@@ -222,6 +328,7 @@ const serverImage = object(
   {
     repository: string('Image repository.', { minLength: 1 }),
     tag: string('Image tag.', { minLength: 1 }),
+    digest,
     pullPolicy: string('Image pull policy.', { enum: PULL_POLICIES }),
   },
   ['repository', 'tag'],
@@ -238,16 +345,23 @@ export function redisSchema(): Schema {
         global: globalSchema(),
         enabled: boolean('Deploy the bundled Redis.'),
         image: serverImage,
-        auth: object('Password (requirepass).', {
+        auth: object('Password (requirepass): global.redis.password.', {
           enabled: boolean('Require a password.'),
-          password: string('The password; empty: generated and kept.', { pattern: '^\\S*$' }),
         }),
         appendfsync: string('appendfsync of the AOF.', { enum: ['always', 'everysec', 'no'] }),
+        maxmemory: string('maxmemory (e.g. 400mb); empty: no limit of its own.', {
+          pattern: '^([0-9]+(b|kb|mb|gb|k|m|g)?)?$',
+        }),
+        // Only policies that never evict a key without a TTL: the streams have none.
+        maxmemoryPolicy: string('maxmemory-policy.', {
+          enum: ['noeviction', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl'],
+        }),
         persistence,
         resources,
+        ...podExtras,
         ...scheduling,
       },
-      ['image', 'auth', 'appendfsync', 'persistence'],
+      ['image', 'auth', 'appendfsync', 'maxmemoryPolicy', 'persistence'],
     ),
   };
 }
@@ -268,19 +382,39 @@ export function postgresqlSchema(): Schema {
         auth: object(
           'The user and database created at first start.',
           {
-            username: string('User name.', { pattern: IDENTIFIER }),
+            username: string('Role the apps connect as (not postgres).', {
+              pattern: IDENTIFIER,
+              not: { enum: ['postgres'] },
+            }),
             database: string('Database name.', { pattern: IDENTIFIER }),
-            password: string('The password; empty: generated and kept.'),
           },
           ['username', 'database'],
         ),
         maxReplicationSlots: integer('max_replication_slots.', 1, 1000),
         maxWalSenders: integer('max_wal_senders.', 1, 1000),
+        maxSlotWalKeepSize: {
+          type: ['string', 'integer'],
+          description: 'max_slot_wal_keep_size (e.g. 4GB; a bare number is MB); -1: unlimited.',
+          pattern: '^(-1|[0-9]+(kB|MB|GB|TB)?)$',
+          minimum: -1,
+        },
+        extraSettings: {
+          type: 'object',
+          description: 'Other server settings, passed as -c name=value.',
+          propertyNames: {
+            pattern: '^[a-z_][a-z0-9_.]*$',
+            not: {
+              enum: ['wal_level', 'max_replication_slots', 'max_wal_senders', 'max_slot_wal_keep_size'],
+            },
+          },
+          additionalProperties: { type: ['string', 'number', 'boolean'] },
+        },
         persistence,
         resources,
+        ...podExtras,
         ...scheduling,
       },
-      ['image', 'auth', 'maxReplicationSlots', 'maxWalSenders', 'persistence'],
+      ['image', 'auth', 'maxReplicationSlots', 'maxWalSenders', 'maxSlotWalKeepSize', 'persistence'],
     ),
   };
 }
@@ -307,6 +441,32 @@ export function umbrellaSchema(): Schema {
         // Helm hands every dependency, the library chart included, a section of its own.
         common: { type: 'object', description: 'The library chart (takes no values).' },
         tests: object('The `helm test` pod.', { image: serverImage }, ['image']),
+        ingress: object('One Ingress for every client path.', {
+          enabled: boolean('Create it.'),
+          className: optionalName('IngressClass; empty: the cluster default.'),
+          host: string('Host name; empty: every host.', {
+            pattern: '^(([a-z0-9*]([-a-z0-9]*[a-z0-9])?)(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$',
+          }),
+          annotations: stringMap('Annotations (cert-manager, controller settings).'),
+          nginxStreaming: boolean('Add the ingress-nginx annotations for WebSocket and SSE.'),
+          streamTimeoutSeconds: integer('Read/send timeout of the long-lived connections.', 60, 86400),
+          tls: object('TLS.', {
+            enabled: boolean('Serve HTTPS.'),
+            secretName: optionalName('Secret with the certificate; empty: <release>-tls.'),
+          }),
+        }),
+        httpRoute: object('A Gateway API HTTPRoute for every client path.', {
+          enabled: boolean('Create it.'),
+          parentRefs: objectList('The Gateways (name, namespace, sectionName).'),
+          hostnames: { type: 'array', description: 'Host names.', items: { type: 'string' } },
+          annotations: stringMap('Annotations.'),
+        }),
+        networkPolicy: object('NetworkPolicies: who may reach the apps and the bundled servers.', {
+          enabled: boolean('Create them.'),
+          ingressControllers: objectList('NetworkPolicyPeers of the Ingress controller / Gateway.'),
+          prometheus: objectList('NetworkPolicyPeers that scrape /metrics.'),
+          extraAppClients: objectList('Other NetworkPolicyPeers that may call the apps.'),
+        }),
       },
       ['global'],
     ),

@@ -1,6 +1,7 @@
 {{/*
-Everything one choreo app needs: its ConfigMap (plain settings), Service, Deployment and, with more
-than one replica, a PodDisruptionBudget. Called from each app subchart as
+Everything one choreo app needs: its ConfigMap (plain settings), Service, Deployment and, when it runs
+more than one pod, a PodDisruptionBudget; a HorizontalPodAutoscaler and a ServiceMonitor when asked.
+Called from each app subchart as
 
   {{ include "common.app" (dict "top" . "secretKeys" (list "DATABASE_URL" "REDIS_URL") "strategy" "RollingUpdate") }}
 
@@ -9,14 +10,23 @@ is the same for every app and APP=<chart name> picks which one runs (docker/Dock
 */}}
 {{- define "common.app" -}}
 {{- $top := .top -}}
+{{- $values := $top.Values -}}
 {{ include "common.configMap" $top }}
 ---
 {{ include "common.service" $top }}
 ---
 {{ include "common.deployment" . }}
-{{- if gt (int $top.Values.replicaCount) 1 }}
+{{- if and $values.pdb.enabled (or (gt (int $values.replicaCount) 1) $values.autoscaling.enabled) }}
 ---
 {{ include "common.podDisruptionBudget" $top }}
+{{- end }}
+{{- if $values.autoscaling.enabled }}
+---
+{{ include "common.horizontalPodAutoscaler" $top }}
+{{- end }}
+{{- if $values.global.metrics.serviceMonitor.enabled }}
+---
+{{ include "common.serviceMonitor" $top }}
 {{- end }}
 {{- end -}}
 
@@ -52,14 +62,9 @@ data:
   {{- include "common.configData" . | nindent 2 }}
 {{- end -}}
 
-{{/*
-What the pods' `checksum/config` annotation hashes: the app's ConfigMap data and the values the
-umbrella's Secret is built from, so `helm upgrade` restarts the pods whenever either changes. (The
-content of an operator's `existingSecret` is not visible to Helm; restart by hand after changing it.)
-*/}}
+{{/* What `checksum/config` hashes: the ConfigMap's data and the pod's own extra variables. */}}
 {{- define "common.configChecksum" -}}
-{{- $secretInputs := pick .Values.global "databaseUrl" "redisUrl" "apiTokens" "trackingTokenSecret" "existingSecret" -}}
-{{- printf "%s\n%s" (include "common.configData" .) (toJson $secretInputs) | sha256sum -}}
+{{- printf "%s\n%s" (include "common.configData" .) (toJson .Values.extraEnv) | sha256sum -}}
 {{- end -}}
 
 {{- define "common.service" -}}
@@ -94,7 +99,9 @@ metadata:
   labels:
     {{- include "common.labels" $top | nindent 4 }}
 spec:
+  {{- if not $values.autoscaling.enabled }}
   replicas: {{ $values.replicaCount }}
+  {{- end }}
   revisionHistoryLimit: 5
   strategy:
     {{- if eq .strategy "Recreate" }}
@@ -109,9 +116,10 @@ spec:
   template:
     metadata:
       labels:
-        {{- include "common.labels" $top | nindent 8 }}
+        {{- include "common.podLabels" $top | nindent 8 }}
       annotations:
         checksum/config: {{ include "common.configChecksum" $top }}
+        checksum/secret: {{ include "common.secretChecksum" (dict "top" $top "keys" .secretKeys) }}
         {{- if $values.global.metrics.scrapeAnnotations }}
         prometheus.io/scrape: "true"
         prometheus.io/port: {{ $values.port | quote }}
@@ -122,10 +130,11 @@ spec:
         {{- end }}
     spec:
       {{- with include "common.imagePullSecrets" $top | trim }}{{ . | nindent 6 }}{{ end }}
+      serviceAccountName: {{ include "common.serviceAccountName" $top }}
       # The apps never call the Kubernetes API.
       automountServiceAccountToken: false
       securityContext:
-        {{- include "common.podSecurityContext" (dict "uid" 1000) | nindent 8 }}
+        {{- include "common.podSecurityContext" (dict "uid" 1000 "top" $top) | nindent 8 }}
       terminationGracePeriodSeconds: {{ $values.terminationGracePeriodSeconds }}
       containers:
         - name: {{ $top.Chart.Name }}
@@ -138,14 +147,17 @@ spec:
           envFrom:
             - configMapRef:
                 name: {{ include "common.fullname" $top }}
-          {{- with .secretKeys }}
+          {{- if or .secretKeys $values.extraEnv }}
           env:
-            {{- range . }}
+            {{- range .secretKeys }}
             - name: {{ . }}
               valueFrom:
                 secretKeyRef:
                   name: {{ include "common.secretName" $top }}
                   key: {{ . }}
+            {{- end }}
+            {{- with $values.extraEnv }}
+            {{- toYaml . | nindent 12 }}
             {{- end }}
           {{- end }}
           {{- include "common.httpProbes" $top | nindent 10 }}
@@ -178,8 +190,65 @@ metadata:
   labels:
     {{- include "common.labels" . | nindent 4 }}
 spec:
-  maxUnavailable: 1
+  {{- if .Values.pdb.minAvailable }}
+  minAvailable: {{ .Values.pdb.minAvailable }}
+  {{- else }}
+  maxUnavailable: {{ .Values.pdb.maxUnavailable }}
+  {{- end }}
   selector:
     matchLabels:
       {{- include "common.selectorLabels" . | nindent 6 }}
+{{- end -}}
+
+{{- define "common.horizontalPodAutoscaler" -}}
+{{- $scaling := .Values.autoscaling -}}
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ include "common.fullname" . }}
+  labels:
+    {{- include "common.labels" . | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ include "common.fullname" . }}
+  minReplicas: {{ $scaling.minReplicas }}
+  maxReplicas: {{ $scaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target: { type: Utilization, averageUtilization: {{ $scaling.targetCPUUtilizationPercentage }} }
+    {{- with $scaling.targetMemoryUtilizationPercentage }}
+    - type: Resource
+      resource:
+        name: memory
+        target: { type: Utilization, averageUtilization: {{ . }} }
+    {{- end }}
+{{- end -}}
+
+{{/* Prometheus Operator: scrape /metrics on the Service's `http` port. */}}
+{{- define "common.serviceMonitor" -}}
+{{- $monitor := .Values.global.metrics.serviceMonitor -}}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ include "common.fullname" . }}
+  labels:
+    {{- include "common.labels" . | nindent 4 }}
+    {{- with $monitor.labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "common.selectorLabels" . | nindent 6 }}
+  namespaceSelector:
+    matchNames: [{{ .Release.Namespace | quote }}]
+  endpoints:
+    - port: http
+      path: /metrics
+      interval: {{ $monitor.interval }}
+      scrapeTimeout: {{ $monitor.scrapeTimeout }}
 {{- end -}}

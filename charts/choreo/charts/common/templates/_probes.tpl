@@ -31,7 +31,11 @@ resources:
 {{- end }}
 {{- end -}}
 
-{{/* Scheduling constraints from `.Values`, each omitted when empty. */}}
+{{/*
+Scheduling constraints from `.Values`, each omitted when empty. Without an `affinity` or
+`topologySpreadConstraints` of their own, the pods are spread softly over nodes and zones
+(`defaultSpread`): the scheduler prefers it and still schedules when it cannot.
+*/}}
 {{- define "common.scheduling" -}}
 {{- with .Values.nodeSelector }}
 nodeSelector:
@@ -44,5 +48,22 @@ tolerations:
 {{- with .Values.affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if .Values.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml .Values.topologySpreadConstraints | nindent 2 }}
+{{- else if and .Values.defaultSpread (not .Values.affinity) }}
+topologySpreadConstraints:
+  {{- range $key := list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}
+  - maxSkew: 1
+    topologyKey: {{ $key }}
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "common.selectorLabels" $ | nindent 8 }}
+  {{- end }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
 {{- end }}
 {{- end -}}
