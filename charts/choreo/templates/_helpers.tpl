@@ -27,6 +27,7 @@ serves at its root, match no rule.
   (dict "path" "/ws" "type" "Prefix" "app" "notifications")
   (dict "path" "/sse" "type" "Prefix" "app" "notifications")
   (dict "path" "/assets" "type" "Prefix" "app" "notifications")
+  (dict "path" "/live-page" "type" "Prefix" "app" "notifications")
   (dict "path" "/" "type" "Exact" "app" "notifications")
   | toJson -}}
 {{- end -}}

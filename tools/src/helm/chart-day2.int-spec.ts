@@ -98,6 +98,7 @@ describe('the Ingress and the HTTPRoute', () => {
     ['/sse/orders/7', 'notifications'],
     ['/', 'notifications'],
     ['/assets/index.js', 'notifications'],
+    ['/live-page/config.json', 'notifications'],
   ] as const)('routes %s to %s', (requestPath, app) => {
     expect(ingressBackend(ingress, requestPath)).toBe(service(app));
   });
@@ -235,6 +236,16 @@ describe('the NetworkPolicies', () => {
     expect(can(inNamespace({ app: 'someone-else' }), 'redis', 6379)).toBe(false);
     expect(can(inNamespace(podLabels('crud'), 'other'), 'postgresql', 5432)).toBe(false);
     expect(can(inNamespace({}, 'ingress-nginx'), 'redis', 6379)).toBe(false);
+  });
+
+  it("lets the demo's seed-menu Job reach PostgreSQL, and only with the simulator on", () => {
+    const seed = named(manifests, 'Job', `${RELEASE}-demo-seed`);
+    const seedLabels = (seed.spec as { template: { metadata: { labels: Record<string, string> } } }).template
+      .metadata.labels;
+    expect(seed.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'post-install,post-upgrade' });
+    expect(can(inNamespace(seedLabels), 'postgresql', 5432)).toBe(true);
+    expect(can(inNamespace(seedLabels), 'redis', 6379)).toBe(false);
+    expect(render([]).some((m) => m.metadata.name === `${RELEASE}-demo-seed`)).toBe(false);
   });
 
   it('lets the Ingress controller, Prometheus and the release itself reach the apps, nobody else', () => {
