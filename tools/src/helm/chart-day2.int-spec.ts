@@ -191,7 +191,14 @@ describe('a changed password rolls exactly the pods that read it', () => {
   const before = checksums(pinned);
   const readers = {
     'global.redis.password': ['events', 'cdc-relay', 'aggregator', 'notifications', 'simulator', 'redis'],
-    'global.postgresql.auth.password': ['crud', 'events', 'cdc-relay', 'aggregator', 'postgresql'],
+    'global.postgresql.auth.password': [
+      'crud',
+      'events',
+      'cdc-relay',
+      'aggregator',
+      'notifications',
+      'postgresql',
+    ],
     'global.postgresql.auth.postgresPassword': ['postgresql'],
     'global.apiTokens[0]': ['crud', 'events'],
     'global.trackingTokenSecret': ['events', 'notifications'],
