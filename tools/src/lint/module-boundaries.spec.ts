@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '../../..');
@@ -69,5 +70,42 @@ describe('module boundaries (eslint @nx/enforce-module-boundaries)', () => {
         "import { redisConfig } from '@choreo/config';\nexport const c = redisConfig;\n",
       ),
     ).toEqual([]);
+  });
+
+  it('fails production lib code importing libs/testing, and lets a lib spec use it', () => {
+    const code = "import { startRedis } from '@choreo/testing';\nexport const s = startRedis;\n";
+    expect(boundaryErrors('libs/streams/src/probe.ts', code)).toEqual([
+      expect.stringMatching(/enforce-module-boundaries/),
+    ]);
+    expect(boundaryErrors('libs/streams/src/probe.int-spec.ts', code)).toEqual([]);
+  });
+
+  it.each(['streams', 'http'])('fails libs/%s reaching libs/persistence (a higher layer)', (lib) => {
+    const errors = boundaryErrors(
+      `libs/${lib}/src/probe.ts`,
+      "import { Database } from '@choreo/persistence';\nexport const d = Database;\n",
+    );
+    expect(errors).toEqual([expect.stringMatching(/enforce-module-boundaries/)]);
+  });
+
+  it('lets a lib import a lower layer (persistence → entities)', () => {
+    expect(
+      boundaryErrors(
+        'libs/persistence/src/probe.ts',
+        "import { loadEntities } from '@choreo/entities';\nexport const l = loadEntities;\n",
+      ),
+    ).toEqual([]);
+  });
+
+  it('every lib has exactly one layer tag (see docs/architecture.md)', () => {
+    const untagged = readdirSync(path.join(root, 'libs'))
+      .filter((lib) => lib !== 'testing')
+      .filter((lib) => {
+        const { tags } = JSON.parse(readFileSync(path.join(root, 'libs', lib, 'project.json'), 'utf8')) as {
+          tags: string[];
+        };
+        return tags.filter((tag) => tag.startsWith('layer:')).length !== 1;
+      });
+    expect(untagged).toEqual([]);
   });
 });
