@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { CONFIG_REFUSED_EXIT_CODE } from '@choreo/config';
 import { Streams } from '@choreo/contracts';
 import { StreamPublisher } from '@choreo/streams';
 import { waitFor } from '@choreo/testing';
@@ -221,7 +222,7 @@ describe('aggregator processes: SIGKILL and replicas (real PostgreSQL, Redis, cd
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );
-    expect(failure?.code).toBe(1);
+    expect(failure?.code).toBe(CONFIG_REFUSED_EXIT_CODE);
     expect(failure?.stderr).toMatch(/broken\.yaml: rules\[0\]\.measures: needs at least one measure/);
     expect(failure?.stderr).toMatch(/sales\.yaml: rules\[0\]\.window\.size: must be a duration like 500ms/);
   });

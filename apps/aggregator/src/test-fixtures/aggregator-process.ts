@@ -40,7 +40,8 @@ export async function startAggregatorProcess(env: Record<string, string>): Promi
         if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output.join('\n')}`);
         return (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200;
       },
-      60_000,
+      // Generous: a shared CI machine under load takes long to compile and boot the app.
+      120_000,
     );
   } catch (error) {
     await end('SIGKILL');
