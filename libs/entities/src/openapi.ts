@@ -189,7 +189,7 @@ export function entitiesOpenApi(
     const ref = (s: string) => ({ $ref: `#/components/schemas/${s}` });
     const json = (schema: unknown) => ({ 'application/json': { schema } });
     const tags = [model.name];
-    fragment.tags?.push({ name: model.name, description: model.description });
+    fragment.tags?.push({ name: model.name, description: model.description ?? `the ${model.name} entity` });
     const idParam = { name: 'id', in: 'path', required: true, schema: primaryKeySchema(model) };
     const etag = { ETag: { description: 'the row version, for If-Match', schema: { type: 'string' } } };
     fragment.paths[`${basePath}/${model.name}`] = {
@@ -211,7 +211,16 @@ export function entitiesOpenApi(
             },
             content: json({ type: 'array', items: ref(name) }),
           },
+          '206': {
+            description:
+              'with Prefer: count=exact, a page that is not all of the rows; Content-Range says which',
+            content: json({ type: 'array', items: ref(name) }),
+          },
           '400': errorResponse('a bad filter, order, select, limit, offset or cursor'),
+          '406': errorResponse(
+            'an Accept type choreo does not serve, or the single-object type and not one row',
+          ),
+          '416': errorResponse('with Prefer: count=exact, an offset past the total'),
         },
       },
       post: {

@@ -47,6 +47,43 @@ const ERROR_SCHEMA = {
   },
 };
 
+type Operation = {
+  summary?: string;
+  security?: unknown[];
+  requestBody?: unknown;
+  parameters?: { in?: string }[];
+  responses: Record<string, { description?: string; content?: unknown; headers?: Record<string, unknown> }>;
+};
+
+const errorAnswer = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: OPENAPI_ERROR_SCHEMA } } },
+});
+
+/**
+ * What every operation answers beyond what its fragment says, filled in so each lists every status
+ * it can return: the platform's refusals of a body (400, 413, 415), of a path parameter (400), a 304
+ * for a conditional GET, a 429 from the rate limiter; a summary, and `security: []` on public reads.
+ */
+function completeOperation(method: string, path: string, operation: Operation): void {
+  operation.summary ??= `${method.toUpperCase()} ${path}`;
+  operation.security ??= [];
+  const responses = operation.responses;
+  const add = (status: string, description: string) => {
+    responses[status] ??= errorAnswer(description);
+  };
+  if (operation.requestBody) {
+    add('400', 'the body is not JSON, nests too deep, or is invalid (each field named)');
+    add('413', 'the body is over the limit');
+    add('415', 'the body is not application/json');
+  }
+  if (operation.parameters?.some((p) => p.in === 'path') || path.includes('{'))
+    add('400', 'a malformed path parameter, named');
+  if (method === 'get' && Object.values(responses).some((r) => r.headers?.['ETag']))
+    responses['304'] ??= { description: 'not modified: If-None-Match holds the current ETag' };
+  add('429', 'over the rate limit of this caller and route group; see Retry-After');
+}
+
 /**
  * An OpenAPI 3.1 document with the shared error body and bearer scheme, merging `fragments`
  * (e.g. `entitiesOpenApi(catalog, '/crud')` and an app's own routes).
@@ -72,7 +109,10 @@ export function createOpenApiDocument(info: OpenApiInfo, ...fragments: OpenApiFr
     for (const tag of fragment.tags ?? [])
       if (!document.tags.some((t) => t.name === tag.name)) document.tags.push(tag);
   }
-  return document as unknown as OpenApiDocument;
+  for (const [path, operations] of Object.entries(document.paths))
+    for (const [method, operation] of Object.entries(operations))
+      completeOperation(method, path, operation as Operation);
+  return { ...document, servers: [{ url: '/', description: 'this app' }] } as unknown as OpenApiDocument;
 }
 
 /**

@@ -1,7 +1,7 @@
 // npm run bench:crud — the crud app (the real main.ts, its own process) against a bare node:http + pg
 // handler (its own process) running the same SQL, on the same PostgreSQL in the same run:
-// GET /crud/product/:id and POST /crud/product, first at full speed (req/s, ratio), then at a fixed
-// rate (p50/p99). PostgreSQL is started here unless DATABASE_URL is given.
+// GET /crud/product/:id, POST /crud/product and a PostgREST-style filtered list with
+// Prefer: count=exact, first at full speed (req/s, ratio), then at a fixed rate (p50/p99). PostgreSQL is started here unless DATABASE_URL is given.
 import { once } from 'node:events';
 import http from 'node:http';
 import os from 'node:os';
@@ -27,6 +27,9 @@ const FULL_SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
 const RATE_SECONDS = Number(process.env['BENCH_RATE_SECONDS'] ?? 4);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const GET_RATE = Number(process.env['BENCH_GET_RATE'] ?? 300);
+/** The PostgREST-style list: two filters, an order, a page of 20, and the total (count=exact). */
+const LIST_PATH = '/crud/product?category=eq.cat3&price=lt.60&order=price.desc&limit=20';
+type Endpoint = 'get' | 'post' | 'list';
 const POST_RATE = Number(process.env['BENCH_POST_RATE'] ?? 150);
 const SEED_ROWS = 2000;
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -51,6 +54,16 @@ function serveBare(databaseUrl: string, port: number): void {
   const server = http.createServer((req, res) => {
     const handle = async () => {
       const url = req.url ?? '/';
+      if (req.method === 'GET' && url === LIST_PATH) {
+        const where = 'FROM "product" WHERE "category" = $1 AND "price" < $2';
+        const [page, total] = await Promise.all([
+          pool.query(`SELECT * ${where} ORDER BY "price" DESC, "id" LIMIT 20`, ['cat3', '60']),
+          pool.query(`SELECT count(*) AS n ${where}`, ['cat3', '60']),
+        ]);
+        const n = Number(total.rows[0].n);
+        const range = page.rows.length > 0 ? `0-${page.rows.length - 1}` : '*';
+        return send(res, page.rows.length < n ? 206 : 200, page.rows, { 'content-range': `${range}/${n}` });
+      }
       if (req.method === 'GET' && url.startsWith('/crud/product/')) {
         const id = url.slice('/crud/product/'.length);
         if (!UUID.test(id)) return send(res, 400, { error: 'bad id' });
@@ -106,7 +119,8 @@ interface Measure {
 }
 
 // utime + stime of a process in clock ticks (Linux; 100 per second on every common kernel).
-function requestsFor(endpoint: 'get' | 'post', ids: string[]) {
+function requestsFor(endpoint: Endpoint, ids: string[]) {
+  if (endpoint === 'list') return [{ method: 'GET', path: LIST_PATH, headers: { prefer: 'count=exact' } }];
   if (endpoint === 'get') {
     let next = 0;
     return [
@@ -135,7 +149,7 @@ function requestsFor(endpoint: 'get' | 'post', ids: string[]) {
 
 async function measure(
   side: Side,
-  endpoint: 'get' | 'post',
+  endpoint: Endpoint,
   ids: string[],
   seconds: number,
   rate?: number,
@@ -223,10 +237,11 @@ async function main(): Promise<void> {
 
     const names = ['bare', 'crud', 'crud-untraced', 'module-only'] as const;
     const results: Record<string, Partial<Record<SideName, SideResult>>> = {};
-    for (const endpoint of ['get', 'post'] as const) {
+    const rateOf = (endpoint: Endpoint) => (endpoint === 'post' ? POST_RATE : GET_RATE);
+    for (const endpoint of ['get', 'post', 'list'] as const) {
       results[endpoint] = {};
       const all = [bare, crud, untraced, moduleOnly];
-      const rate = endpoint === 'get' ? GET_RATE : POST_RATE;
+      const rate = rateOf(endpoint);
       for (const side of all) await measure(side, endpoint, ids, 2); // warm-up: JIT, pool connections
       const rounds = new Map<SideName, Measure[]>(all.map((side) => [side.name, []]));
       for (let round = 0; round < ROUNDS; round++) {
@@ -259,19 +274,19 @@ async function main(): Promise<void> {
       }
     }
 
-    const measured = (endpoint: 'get' | 'post', side: SideName) => {
+    const measured = (endpoint: Endpoint, side: SideName) => {
       const result = results[endpoint][side];
       if (!result) throw new Error(`${side} was not measured for ${endpoint}`);
       return result;
     };
-    const cpuRatio = (endpoint: 'get' | 'post', side: SideName) => {
+    const cpuRatio = (endpoint: Endpoint, side: SideName) => {
       const own = measured(endpoint, side).cpuMicrosPerRequest;
       const base = measured(endpoint, 'bare').cpuMicrosPerRequest;
       return own === undefined || base === undefined ? undefined : base / own;
     };
-    const row = (label: string, endpoint: 'get' | 'post', side: SideName) => {
+    const row = (label: string, endpoint: Endpoint, side: SideName) => {
       const result = measured(endpoint, side);
-      const rate = endpoint === 'get' ? GET_RATE : POST_RATE;
+      const rate = rateOf(endpoint);
       return (
         `| ${label} | ${side} | ${fmt(result.reqPerSec)} | ${result.perRound.map(fmt).join(' ')} | ${result.ratio.toFixed(2)} |` +
         ` ${micros(result.cpuMicrosPerRequest)} | ${cpuRatio(endpoint, side)?.toFixed(2) ?? 'n/a'} |` +
@@ -281,7 +296,8 @@ async function main(): Promise<void> {
     const two = (n: number | undefined) => n?.toFixed(2) ?? 'n/a';
     const summary =
       `get_ratio=${measured('get', 'crud').ratio.toFixed(2)} post_ratio=${measured('post', 'crud').ratio.toFixed(2)} ` +
-      `get_cpu_ratio=${two(cpuRatio('get', 'crud'))} post_cpu_ratio=${two(cpuRatio('post', 'crud'))}`;
+      `get_cpu_ratio=${two(cpuRatio('get', 'crud'))} post_cpu_ratio=${two(cpuRatio('post', 'crud'))} ` +
+      `list_ratio=${measured('list', 'crud').ratio.toFixed(2)} list_cpu_ratio=${two(cpuRatio('list', 'crud'))}`;
     const section = [
       `\`npm run bench:crud\` — ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, Node ${process.version}, ` +
         `${pg ? 'its own PostgreSQL (fsync off)' : 'PostgreSQL from DATABASE_URL'}; ${SEED_ROWS} seeded products; ` +
@@ -293,7 +309,8 @@ async function main(): Promise<void> {
       '- **crud-untraced**: the same with OTEL_SDK_DISABLED=true (no trace context at all).',
       '- **module-only**: `CrudModule` alone in a bare Nest app on Fastify (`crud-module-only.main.ts`): no runtime.',
       '- **bare**: `node:http` + `pg` in its own process, same pool size, the same SQL (`SELECT * … WHERE id = $1`;',
-      '  `INSERT … RETURNING *`, one autocommit statement as in the crud app), a token check and a minimal body check.',
+      '  `INSERT … RETURNING *`, one autocommit statement as in the crud app), a token check and a minimal body check;',
+      `  for the list (\`${LIST_PATH}\` with \`Prefer: count=exact\`) the page and a \`count(*)\` in parallel, and Content-Range.`,
       `- full speed: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${FULL_SECONDS} s per side after a 2 s warm-up, alternating which of`,
       `  bare and crud goes first; "÷ bare" is the median of the per-round ratios (both sides of a round run back to back). Then a fixed rate for ${RATE_SECONDS} s`,
       '  (autocannon, latencies corrected for coordinated omission). autocannon runs in this process, on the',
@@ -306,8 +323,9 @@ async function main(): Promise<void> {
       '| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...names.map((side) => row('GET /crud/product/:id', 'get', side)),
       ...names.map((side) => row('POST /crud/product', 'post', side)),
+      ...names.map((side) => row('GET list, 2 filters + count=exact', 'list', side)),
       '',
-      `\`${summary}\` (target ≥ 0.5)`,
+      `\`${summary}\` (targets: GET and POST ≥ 0.7 of bare in req/s, POST CPU ratio ≥ 0.5)`,
       '',
       'Figures move between runs on the shared machine; compare within a run, and prefer the CPU columns.',
     ].join('\n');
