@@ -164,6 +164,21 @@ describe('orders (real PostgreSQL)', () => {
       channel: `order:${id}`,
     });
 
+    const renew = (token: string | undefined, orderId = id) =>
+      call('POST', `/orders/${orderId}/tracking-token`, undefined, {
+        authorization: token === undefined ? '' : `Bearer ${token}`,
+      });
+    const renewed = await renew(tracking.token);
+    expect(renewed.status).toBe(200);
+    expect(renewed.body).toMatchObject({ channel: `order:${id}` });
+    expect(await verifyTrackingToken(renewed.body['token'] as string, SECRET)).toMatchObject({ orderId: id });
+    expect((await renew(undefined)).status).toBe(401);
+    expect((await renew('garbled.token.here')).body).toMatchObject({ error: 'unauthorized' });
+    expect((await renew(TOKEN)).status).toBe(401); // an API token is not a tracking token
+    const other = await renew(tracking.token, '0190f6a4-7c1e-7000-8000-000000000001');
+    expect(other.status).toBe(403);
+    expect(other.body['message']).toMatch(/another order/);
+
     const [created] = await eventsOf(id);
     expect(created.event).toMatchObject({
       type: 'order.created',

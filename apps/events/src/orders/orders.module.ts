@@ -21,6 +21,7 @@ import {
 } from '@choreo/http';
 import { Database, migrate, purgeIdempotencyKeys } from '@choreo/persistence';
 import { OrdersController } from './orders.controller';
+import { TrackingTokenController } from './tracking-token.controller';
 import { ordersOpenApi } from './orders.openapi';
 import { OrdersRepository } from './orders.repository';
 import { EVENTS_MIGRATIONS } from './orders.schema';
@@ -119,7 +120,8 @@ export class OrdersModule {
     return {
       module: OrdersModule,
       global: true,
-      controllers: [OrdersController],
+      // The token route first: its static segment must not be read as `:id/:action`.
+      controllers: [TrackingTokenController, OrdersController],
       providers: [
         { provide: OPTIONS, useValue: options },
         {

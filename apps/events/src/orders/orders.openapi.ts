@@ -164,6 +164,33 @@ export function ordersOpenApi(): OpenApiFragment {
       },
     },
   };
+  fragment.paths['/orders/{id}/tracking-token'] = {
+    post: {
+      tags,
+      operationId: 'renewTrackingToken',
+      summary: 'A fresh tracking token for the order, authorised by its still-valid tracking token',
+      description:
+        'Send the current tracking token as `Authorization: Bearer <token>` (not an API token); renew before `expires_at` to keep a subscription.',
+      security: [],
+      parameters: [orderIdParameter],
+      responses: {
+        '200': {
+          description: 'the new token',
+          content: json({
+            type: 'object',
+            required: ['token', 'channel', 'expires_at'],
+            properties: {
+              token: { type: 'string' },
+              channel: { type: 'string' },
+              expires_at: { type: 'string', format: 'date-time' },
+            },
+          }),
+        },
+        '401': error('no tracking token, or one that is garbled, expired or signed with another secret'),
+        '403': error('the tracking token is for another order'),
+      },
+    },
+  };
   for (const [action, status] of Object.entries(ORDER_ACTIONS)) {
     fragment.paths[`/orders/{id}/${action}`] = {
       post: {

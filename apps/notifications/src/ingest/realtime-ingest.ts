@@ -141,9 +141,11 @@ function body(event: EventEnvelope): PublicationBody {
  * window. A value without a window is a plain publication (never coalesced).
  */
 function windowKey(data: Record<string, unknown>): string | undefined {
-  for (const name of ['window', 'window_start', 'key']) {
-    const value = data[name];
-    if (typeof value === 'string' || typeof value === 'number') return String(value);
-  }
-  return undefined;
+  // One state per group and window: keyed by the window alone, the groups of one window (products per
+  // category) would replace each other in the queue and in the snapshot.
+  const parts = ['key', 'window_start', 'window']
+    .map((name) => data[name])
+    .filter((value) => typeof value === 'string' || typeof value === 'number')
+    .map(String);
+  return parts.length > 0 ? parts.join('@') : undefined;
 }
