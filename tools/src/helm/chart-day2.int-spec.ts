@@ -200,7 +200,7 @@ describe('a changed password rolls exactly the pods that read it', () => {
       'postgresql',
     ],
     'global.postgresql.auth.postgresPassword': ['postgresql'],
-    'global.apiTokens[0]': ['crud', 'events'],
+    'global.apiTokens[0]': ['crud', 'events', 'notifications'],
     'global.trackingTokenSecret': ['events', 'notifications'],
   };
 
