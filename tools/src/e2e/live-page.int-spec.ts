@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { jsonClient, useSpecServers } from '@choreo/testing';
 import { Browser, launchChromium } from './browser';
 import { LiveStack, startLiveStack } from './live-stack';
@@ -14,7 +14,7 @@ beforeAll(async () => {
   stack = await startLiveStack({
     redisUrl: servers.redis.url,
     databaseUrl: servers.databaseUrl,
-    env: { SIM_SPEED: '20' },
+    env: { SIM_SPEED: '4', SIM_REJECT_RATE: '0' },
   });
   servers.atStop(() => stack.stop());
   browser = await launchChromium();
@@ -41,6 +41,18 @@ async function stockOf(id: string): Promise<number> {
 
 const stockCell = (page: Page, name: string) => page.locator(`tr[data-product="${name}"] [data-stock]`);
 
+async function orderOnPage(
+  page: Page,
+  product: string,
+  quantity: number,
+): Promise<{ orderId: string; tracking: Locator }> {
+  await page.getByLabel(`quantity of ${product}`).fill(String(quantity));
+  await page.getByRole('button', { name: 'Place order' }).click();
+  const tracking = page.locator('section.tracking[data-order-id]');
+  await tracking.waitFor();
+  return { orderId: (await tracking.getAttribute('data-order-id')) ?? '', tracking };
+}
+
 describe('the live page', () => {
   it('lists the menu from /crud/product and places an order with its form', async () => {
     const teaId = await createProduct('Tea', 10);
@@ -53,11 +65,7 @@ describe('the live page', () => {
     await stockCell(page, 'Tea').and(page.locator('[data-stock="10"]')).waitFor();
     await stockCell(page, 'Cake').and(page.locator('[data-stock="5"]')).waitFor();
 
-    await page.getByLabel('quantity of Tea').fill('2');
-    await page.getByRole('button', { name: 'Place order' }).click();
-    const tracking = page.locator('section.tracking[data-order-id]');
-    await tracking.waitFor();
-    const orderId = await tracking.getAttribute('data-order-id');
+    const { orderId } = await orderOnPage(page, 'Tea', 2);
     const order = await call(stack.urls.events)('GET', `/orders/${orderId}`);
     expect(order.status).toBe(200);
     expect(order.body).toMatchObject({ customer: 'Ada', total: '7.00' });
@@ -66,7 +74,7 @@ describe('the live page', () => {
     await page.reload();
     await stockCell(page, 'Tea').and(page.locator('[data-stock="8"]')).waitFor();
     // The tracked order survives the reload.
-    await expect(tracking.getAttribute('data-order-id')).resolves.toBe(orderId);
+    await expect(page.locator('section.tracking').getAttribute('data-order-id')).resolves.toBe(orderId);
     await browser.screenshot(page, 'menu-and-order');
     await page.close();
   });

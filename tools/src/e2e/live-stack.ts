@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DEV_API_TOKEN } from '@choreo/config';
 import { waitFor } from '@choreo/testing';
 import { appSpecs } from '../stack/apps';
+import { startTcpProxy, TcpProxy } from './tcp-proxy';
 
 const root = path.resolve(__dirname, '../../..');
 
@@ -25,8 +26,10 @@ export interface LiveStackOptions {
 export interface LiveStack {
   /** `http://127.0.0.1:<port>` of each app. */
   readonly urls: Record<AppName, string>;
-  /** The live page (the notifications app's `/`). */
+  /** The live page (the notifications app's `/`), through `pageProxy`. */
   readonly pageUrl: string;
+  /** The proxy between the browser and notifications: `cut()` drops the page's WebSocket for real. */
+  readonly pageProxy: TcpProxy;
   /** The API token the apps accept. */
   readonly token: string;
   /** Everything the runner printed. */
@@ -69,6 +72,8 @@ export async function startLiveStack(options: LiveStackOptions): Promise<LiveSta
     AppName,
     string
   >;
+  const notificationsPort = apps.find((a) => a.name === 'notifications')?.port ?? 0;
+  const pageProxy = await startTcpProxy(notificationsPort);
   let output = '';
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -82,9 +87,10 @@ export async function startLiveStack(options: LiveStackOptions): Promise<LiveSta
     LIVE_PAGE_CRUD_URL: urls.crud,
     LIVE_PAGE_EVENTS_URL: urls.events,
   };
-  // The runner's defaults: the development token, CORS for the page's origin.
+  // The page's origin (through the proxy) may call crud and events.
+  env['CORS_ORIGINS'] = `http://127.0.0.1:${pageProxy.port},http://127.0.0.1:${notificationsPort}`;
+  // The runner's default: the development token, handed to the page.
   delete env['API_TOKENS'];
-  delete env['CORS_ORIGINS'];
   const runner: ChildProcess = spawn(
     process.execPath,
     ['-r', '@swc-node/register', 'tools/src/stack/main.ts'],
@@ -126,6 +132,7 @@ export async function startLiveStack(options: LiveStackOptions): Promise<LiveSta
       await exited;
       clearTimeout(timer);
     }
+    await pageProxy.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
 
@@ -145,7 +152,8 @@ export async function startLiveStack(options: LiveStackOptions): Promise<LiveSta
   }
   return {
     urls,
-    pageUrl: `${urls.notifications}/`,
+    pageUrl: `http://127.0.0.1:${pageProxy.port}/`,
+    pageProxy,
     token: DEV_API_TOKEN,
     output: () => output,
     appPid,

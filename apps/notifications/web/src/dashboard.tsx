@@ -49,27 +49,26 @@ function RuleChart({ chart, client, token }: { chart: Chart; client: RealtimeCli
     return () => subscription.unsubscribe();
   }, [client, chart.rule]);
 
-  const [xs, ys] = series(windows, chart.measure);
-  const latest =
-    chart.kind === 'time'
-      ? ys.at(-1)
-      : byGroup(windows, chart.measure).reduce<number | undefined>(
-          (sum, row) => (sum ?? 0) + row.value,
-          undefined,
-        );
+  const [xs, ys] = series(windows, chart.measure, Infinity);
+  const groups = byGroup(windows, chart.measure);
+  const values =
+    chart.kind === 'time' ? ys.filter((y): y is number => y !== null) : groups.map((g) => g.value);
+  // The latest window (or the sum over the groups), and the sum over every window held.
+  const total = values.length > 0 ? values.reduce((sum, v) => sum + v, 0) : undefined;
+  const latest = chart.kind === 'time' ? values.at(-1) : total;
   return (
-    <figure class="chart" data-rule={chart.rule} data-windows={windows.size}>
+    <figure class="chart" data-rule={chart.rule} data-windows={windows.size} data-total={total ?? ''}>
       <figcaption>
         {chart.title}
         <b class="latest" data-latest={latest ?? ''}>
-          {latest === undefined || latest === null ? '—' : formatNumber(latest)}
+          {latest === undefined ? '—' : formatNumber(latest)}
         </b>
       </figcaption>
       {problem && <p class="error">{problem}</p>}
       {chart.kind === 'time' ? (
-        <TimeChart xs={xs} ys={ys} label={chart.measure} />
+        <TimeChart xs={xs.slice(-60)} ys={ys.slice(-60)} label={chart.measure} />
       ) : (
-        <Bars rows={byGroup(windows, chart.measure)} />
+        <Bars rows={groups} />
       )}
     </figure>
   );
