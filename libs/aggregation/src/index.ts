@@ -10,3 +10,4 @@ export * from './window-engine';
 export * from './results';
 export * from './memory-aggregator';
 export * from './json-schema';
+export * from './yaml-definition';

@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { ActionableError } from '@choreo/config';
 import { CompiledRule, RuleProblem, compileRule } from './compiled-rule';
 import { AggregationRuleDefinition, aggregationRulesFile } from './rule';
+import { issuePath, readYamlDefinition } from './yaml-definition';
 
 /** Every problem of every rule, so one start reports them all. */
 export class AggregationRuleError extends ActionableError {
@@ -16,30 +16,14 @@ export class AggregationRuleError extends ActionableError {
   }
 }
 
-/** `['rules', 0, 'window', 'size']` → `rules[0].window.size`. */
-export function issuePath(segments: readonly PropertyKey[]): string {
-  return segments
-    .map((s) => (typeof s === 'number' ? `[${s}]` : String(s)))
-    .join('.')
-    .replace(/\.\[/g, '[');
-}
-
 /** Parses and validates one `aggregations/*.yaml` text; `file` is how messages name it. */
 export function parseRulesFile(
   text: string,
   file: string,
 ): { rules: CompiledRule[] } | { problems: RuleProblem[] } {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    return {
-      problems: document.errors.map((e) => ({
-        file,
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
-        message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
-      })),
-    };
-  }
-  const parsed = aggregationRulesFile.safeParse(document.toJS());
+  const read = readYamlDefinition(text, file);
+  if ('problems' in read) return read;
+  const parsed = aggregationRulesFile.safeParse(read.value);
   if (!parsed.success) {
     return {
       problems: parsed.error.issues.map((issue) => ({

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { issuePath, readYamlDefinition } from '@choreo/aggregation';
 import { ActionableError } from '@choreo/config';
 import { FIELD_TYPES, entityDefinition } from './definition';
 import { EntityCatalog, EntityModel, compileEntity } from './entity-model';
@@ -23,13 +23,6 @@ export class EntityDefinitionError extends ActionableError {
   }
 }
 
-function dottedPath(segments: readonly PropertyKey[]): string {
-  return segments
-    .map((s) => (typeof s === 'number' ? `[${s}]` : String(s)))
-    .join('.')
-    .replace(/\.\[/g, '[');
-}
-
 /**
  * Parses and validates one definition. `file` is how messages name it (a path relative to the
  * working directory reads best). Returns the model or the problems.
@@ -38,22 +31,14 @@ export function parseEntity(
   text: string,
   file: string,
 ): { model: EntityModel } | { problems: DefinitionProblem[] } {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    return {
-      problems: document.errors.map((e) => ({
-        file,
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
-        message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
-      })),
-    };
-  }
-  const parsed = entityDefinition.safeParse(document.toJS());
+  const read = readYamlDefinition(text, file);
+  if ('problems' in read) return read;
+  const parsed = entityDefinition.safeParse(read.value);
   if (!parsed.success) {
     return {
       problems: parsed.error.issues.map((issue) => ({
         file,
-        path: dottedPath(issue.path),
+        path: issuePath(issue.path),
         message:
           issue.code === 'invalid_union' && issue.path.at(-1) === 'type'
             ? `expected one of ${FIELD_TYPES.join(', ')}`
