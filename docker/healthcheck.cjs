@@ -1,12 +1,11 @@
 // The image's HEALTHCHECK: GET /livez on the port the app listens on. That is PORT when set, else the
-// app's own default, read from the compiled app registry (the table `npm start` uses too).
-const REGISTRY = './dist/tools/src/stack/apps.js';
+// app's own default, read from the compiled app registry (libs/contracts apps.ts, which every app's
+// config, `npm start` and the chart read too).
+const REGISTRY = './dist/libs/contracts/src/apps.js';
 
 function defaultPort(app) {
-  const spec = require(REGISTRY)
-    .appSpecs()
-    .find((candidate) => candidate.name === app);
-  return spec && spec.port;
+  const { APP_PORTS } = require(REGISTRY);
+  return Object.hasOwn(APP_PORTS, app) ? APP_PORTS[app] : undefined;
 }
 
 const port = process.env.PORT || defaultPort(process.env.APP);

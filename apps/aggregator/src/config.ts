@@ -1,3 +1,4 @@
+import { APP_PORTS } from '@choreo/contracts';
 import path from 'node:path';
 import { z } from 'zod';
 import { configSlice, databaseConfig, httpConfig, logConfig, redisConfig } from '@choreo/config';
@@ -55,7 +56,7 @@ export const aggregationConfig = configSlice(
 
 /** Every environment variable the aggregator app reads, validated at start-up. */
 export const aggregatorConfig = {
-  http: httpConfig(3004),
+  http: httpConfig(APP_PORTS.aggregator),
   log: logConfig,
   database: databaseConfig,
   redis: redisConfig,

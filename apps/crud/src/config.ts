@@ -1,3 +1,4 @@
+import { APP_PORTS } from '@choreo/contracts';
 import { authConfig, databaseConfig, httpConfig, logConfig, publicationConfig } from '@choreo/config';
 import { entitiesConfig } from '@choreo/entities';
 import { jwtConfig, rateLimitConfig } from '@choreo/http';
@@ -5,7 +6,7 @@ import type { LoadedConfig } from '@choreo/config';
 
 /** Every environment variable the crud app reads, validated at start-up. */
 export const crudConfig = {
-  http: httpConfig(3001),
+  http: httpConfig(APP_PORTS.crud),
   log: logConfig,
   database: databaseConfig,
   cdc: publicationConfig,

@@ -1,3 +1,4 @@
+import { APP_PORTS } from '@choreo/contracts';
 import { authConfig, databaseConfig, httpConfig, logConfig, redisConfig } from '@choreo/config';
 import { trackingConfig } from '@choreo/http';
 import { entitiesConfig } from '@choreo/entities';
@@ -5,7 +6,7 @@ import type { LoadedConfig } from '@choreo/config';
 
 /** Every environment variable the events app reads, validated at start-up. */
 export const eventsConfig = {
-  http: httpConfig(3002),
+  http: httpConfig(APP_PORTS.events),
   log: logConfig,
   database: databaseConfig,
   redis: redisConfig,

@@ -1,3 +1,4 @@
+import { APP_PORTS } from '@choreo/contracts';
 import { authConfig, databaseConfig, httpConfig, logConfig, redisConfig } from '@choreo/config';
 import type { LoadedConfig } from '@choreo/config';
 import { entitiesConfig } from '@choreo/entities';
@@ -6,7 +7,7 @@ import { mongoConfig, realtimeConfig } from './realtime.config';
 
 /** Every environment variable the notifications app reads, validated at start-up. */
 export const notificationsConfig = {
-  http: httpConfig(3005),
+  http: httpConfig(APP_PORTS.notifications),
   log: logConfig,
   redis: redisConfig,
   database: databaseConfig,

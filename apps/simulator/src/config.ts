@@ -1,3 +1,4 @@
+import { APP_PORTS } from '@choreo/contracts';
 import { configSlice, httpConfig, logConfig, redisConfig } from '@choreo/config';
 import type { LoadedConfig } from '@choreo/config';
 import { z } from 'zod';
@@ -108,7 +109,7 @@ export const journeyConfig = configSlice(
 
 /** Every environment variable the simulator app reads, validated at start-up. */
 export const simulatorConfig = {
-  http: httpConfig(3006),
+  http: httpConfig(APP_PORTS.simulator),
   log: logConfig,
   redis: redisConfig,
   simulation: journeyConfig,

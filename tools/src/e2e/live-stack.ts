@@ -5,13 +5,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEV_API_TOKEN } from '@choreo/config';
+import type { AppName } from '@choreo/contracts';
 import { waitFor } from '@choreo/testing';
 import { appSpecs } from '../stack/apps';
 import { startTcpProxy, TcpProxy } from './tcp-proxy';
 
 const root = path.resolve(__dirname, '../../..');
 
-export type AppName = 'crud' | 'events' | 'cdc-relay' | 'aggregator' | 'notifications' | 'simulator';
+export type { AppName };
 
 export interface LiveStackOptions {
   redisUrl: string;

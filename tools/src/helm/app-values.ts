@@ -1,5 +1,5 @@
 import { parse, stringify } from 'yaml';
-import { APP_PORTS, type AppName } from './values-schema';
+import { APP_PORTS, type AppName } from '@choreo/contracts';
 
 /**
  * The values.yaml of each app subchart, from one definition: the six files differ only in the app's

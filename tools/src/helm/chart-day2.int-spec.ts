@@ -2,7 +2,8 @@ import path from 'node:path';
 import { runHelm } from './helm';
 import { type Manifest, type PodSpec, named, renderChart, workloadSpec, workloads } from './manifests';
 import { type Endpoint, type NetworkPolicySpec, admitted } from './network-policy';
-import { APP_PORTS, APPS, CHART_ROOT } from './values-schema';
+import { APP_PORTS, APPS, type AppName } from '@choreo/contracts';
+import { CHART_ROOT } from './values-schema';
 
 // What an operator meets after `helm install`: the image guard, the Ingress and HTTPRoute paths,
 // pods that roll when a password they read changes, and NetworkPolicies that let in only what must
@@ -82,7 +83,7 @@ function ingressBackend(ingress: Manifest, requestPath: string): string | undefi
 describe('the Ingress and the HTTPRoute', () => {
   const manifests = render(exposed);
   const ingress = named(manifests, 'Ingress', `${RELEASE}-choreo`);
-  const service = (app: (typeof APPS)[number]) => `${RELEASE}-${app}:${APP_PORTS[app]}`;
+  const service = (app: AppName) => `${RELEASE}-${app}:${APP_PORTS[app]}`;
 
   it.each([
     ['/crud/menu-items', 'crud'],

@@ -6,7 +6,7 @@ import { useSpecServers, waitFor } from '@choreo/testing';
 import type { PostgresServer } from '@choreo/testing';
 import { Client } from 'pg';
 import { type Container, type Manifest, named, renderChart, secretData, workloadSpec } from './manifests';
-import { APPS } from './values-schema';
+import { APPS, type AppName } from '@choreo/contracts';
 
 // The chart and the apps must agree on every variable name: this boots each app with exactly the
 // environment its rendered Deployment declares (ConfigMap + Secret keys, nothing inherited), against a
@@ -67,8 +67,6 @@ async function httpStatus(url: string): Promise<number> {
   await response.arrayBuffer();
   return response.status;
 }
-
-type AppName = (typeof APPS)[number];
 
 /**
  * Runs the bundled PostgreSQL's init script (from its rendered ConfigMap) against `postgres`, and

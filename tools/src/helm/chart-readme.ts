@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { APPS, CHART_ROOT } from './values-schema';
+import { APPS } from '@choreo/contracts';
+import { CHART_ROOT } from './values-schema';
 
 // The chart READMEs' "Parameters" tables are generated from the `## @param` comments of the
 // values.yaml beside them by @bitnami/readme-generator-for-helm, which also refuses a value without

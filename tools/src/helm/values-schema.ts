@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { APP_PORTS, APPS, type AppName } from '@choreo/contracts';
 
 /**
  * The values.schema.json of every chart under charts/choreo, built from one definition so that the
@@ -9,19 +10,6 @@ import path from 'node:path';
  */
 
 export type Schema = Record<string, unknown>;
-
-export const APPS = ['crud', 'events', 'cdc-relay', 'aggregator', 'notifications', 'simulator'] as const;
-export type AppName = (typeof APPS)[number];
-
-/** Default ports, as in the README (overridable per app with `<app>.port`). */
-export const APP_PORTS: Record<AppName, number> = {
-  crud: 3001,
-  events: 3002,
-  'cdc-relay': 3003,
-  aggregator: 3004,
-  notifications: 3005,
-  simulator: 3006,
-};
 
 export const CHART_ROOT = path.resolve(__dirname, '../../../charts/choreo');
 

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { appValuesYaml, withGlobalDefaults } from './app-values';
 import { chartReadmes, generatedReadme, prettierFormat } from './chart-readme';
-import { APPS, CHART_ROOT, chartSchemas } from './values-schema';
+import { APPS } from '@choreo/contracts';
+import { CHART_ROOT, chartSchemas } from './values-schema';
 
 // `npm run chart:write`: rewrites the generated files of charts/choreo: every values.schema.json
 // (values-schema.ts), each subchart's values.yaml (app-values.ts; the servers' get the umbrella's

@@ -1,6 +1,7 @@
+import { APP_PORTS, APPS } from '@choreo/contracts';
 import { BACKOFF, backoffDelayMs } from '@choreo/redis';
 
-/** The apps of the system, their default ports and what each one needs. */
+/** An app as `npm start` runs it: its port and entry point. */
 export interface AppSpec {
   name: string;
   port: number;
@@ -8,11 +9,18 @@ export interface AppSpec {
   main: string;
 }
 
-const names = ['crud', 'events', 'cdc-relay', 'aggregator', 'notifications', 'simulator'] as const;
+const FIRST_PORT = Math.min(...Object.values(APP_PORTS));
 
-/** The apps with ports from `basePort` on (crud 3001 … simulator 3006 by default). */
-export function appSpecs(basePort = 3001): AppSpec[] {
-  return names.map((name, index) => ({ name, port: basePort + index, main: `apps/${name}/src/main.ts` }));
+/**
+ * The apps of the registry (libs/contracts), each on its registered port (crud 3001 … simulator 3006),
+ * or all shifted together so that the first one listens on `basePort`.
+ */
+export function appSpecs(basePort: number = FIRST_PORT): AppSpec[] {
+  return APPS.map((name) => ({
+    name,
+    port: APP_PORTS[name] - FIRST_PORT + basePort,
+    main: `apps/${name}/src/main.ts`,
+  }));
 }
 
 /** Restart delay after the n-th consecutive crash: 0.5 s, 1 s, 2 s … capped at 30 s (BACKOFF.appRestart). */

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   }
 
   const dataDir = stackDataDir();
-  const apps = appSpecs(Number(process.env['STACK_PORT_BASE'] ?? 3001));
+  const apps = appSpecs(process.env['STACK_PORT_BASE'] ? Number(process.env['STACK_PORT_BASE']) : undefined);
   const logDir = path.join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const cleanups: (() => Promise<void>)[] = [];
