@@ -126,4 +126,41 @@ describe('RedisStreamsServer (Nest transport)', () => {
     // close() drained and left the group with nothing pending, so the consumer removed itself.
     expect(await redis.xinfo('CONSUMERS', 'orders', 'notifications')).toEqual([]);
   });
+
+  it('with handleAll, sends every event of every type and stream to the one handler it builds at listen', async () => {
+    const seen: string[] = [];
+    let built = 0;
+    const server = new RedisStreamsServer(
+      {
+        redisUrl: servers.redis.url,
+        group: 'all-types',
+        consumer: 'all-types-1',
+        streams: ['routed-a', 'routed-b'],
+        blockMs: 200,
+        metricsIntervalMs: 0,
+        registry: new Registry(),
+      },
+      () => {
+        built += 1;
+        return async (event, ctx) => {
+          seen.push(`${ctx.stream}:${event.type}`);
+        };
+      },
+    );
+    const app = await NestFactory.createMicroservice(class EmptyModule {}, {
+      strategy: server,
+      logger: false,
+    });
+    await app.listen();
+    try {
+      const publisher = new StreamPublisher(redis);
+      await publisher.publish('routed-a', orderEvent('order.created', { orderId: 'o-2' }));
+      await publisher.publish('routed-b', orderEvent('cdc.product.updated', { orderId: 'o-2' }));
+      await waitFor('both handled', async () => seen.length === 2, 10_000);
+      expect(seen.sort()).toEqual(['routed-a:order.created', 'routed-b:cdc.product.updated']);
+      expect(built).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -14,17 +14,24 @@ export const REDIS_STREAMS_TRANSPORT = Symbol('REDIS_STREAMS');
  * handler receives the decoded envelope as its payload and a RedisStreamsContext through `@Ctx()`.
  * Resolving acknowledges the entry; throwing leaves it for a retry. Connect it with
  * `app.connectMicroservice({ strategy: new RedisStreamsServer(options) })`.
+ *
+ * A consumer that routes by stream rather than by type (`@EventPattern` matches types only, and entity
+ * types are open-ended) passes `handleAll` instead: every event goes to the handler it builds at `listen`.
  */
 export class RedisStreamsServer extends Server implements CustomTransportStrategy {
   override readonly transportId = REDIS_STREAMS_TRANSPORT;
   private consumer?: StreamConsumer;
 
-  constructor(private readonly options: RedisStreamsServerOptions) {
+  constructor(
+    private readonly options: RedisStreamsServerOptions,
+    private readonly handleAll?: () => StreamEventHandler,
+  ) {
     super();
   }
 
   listen(callback: (error?: unknown) => void): void {
-    this.consumer = new StreamConsumer(this.options, (type) => this.handlerFor(type));
+    const all = this.handleAll?.();
+    this.consumer = new StreamConsumer(this.options, all ? () => all : (type) => this.handlerFor(type));
     this.consumer.start().then(
       () => callback(),
       (error: unknown) => callback(error),
