@@ -5,6 +5,7 @@ import { ChoreographyModule } from './choreography/choreography.module';
 import type { EventsConfig } from './config';
 import { EntityEventsModule } from './entity-events/entity-events.module';
 import { OrdersModule } from './orders/orders.module';
+import { EventsPlatformModule } from './platform/events-platform.module';
 
 /** The events path: entity writes and the orders domain, each with its event in one transaction (outbox). */
 @Module({})
@@ -14,7 +15,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConnectionProbesModule.forRoot({ databaseUrl: config.database.url, redisUrl: config.redis.url }),
-        OrdersModule.forRoot({ database: config.database, tracking: config.tracking, auth: config.auth }),
+        EventsPlatformModule.forRoot({ database: config.database, auth: config.auth }),
+        OrdersModule.forRoot({ tracking: config.tracking }),
         EntityEventsModule.forRoot({ catalog: loadEntities(config.entities.dir) }),
         ChoreographyModule,
       ],

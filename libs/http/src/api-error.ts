@@ -12,6 +12,9 @@ export interface FieldProblem {
  * code enum, e.g. EntityError); `errorResponse` turns it into the error body.
  */
 export class ApiError extends Error {
+  /** More of what the client may act on, merged into the error body (`{ idempotency_key }` …). */
+  details?: Record<string, unknown>;
+
   constructor(
     readonly statusCode: number,
     /** A stable code: validation_failed, not_found, unique_violation, precondition_failed, … */

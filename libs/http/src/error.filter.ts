@@ -25,6 +25,7 @@ function snake(text: string): string {
 export function errorResponse(error: unknown): ErrorBody {
   if (error instanceof ApiError) {
     return {
+      ...error.details,
       statusCode: error.statusCode,
       error: error.error,
       message: error.message,

@@ -137,11 +137,20 @@ export class EntityRepository {
     return rows[0];
   }
 
-  /** One row by primary key; EntityError('not_found') when there is none. */
-  async findById(db: Queryable, entity: string, id: string): Promise<EntityRow> {
+  /**
+   * One row by primary key; EntityError('not_found') when there is none. With `forUpdate` the row
+   * stays locked until the caller's transaction ends: no other writer changes it in between.
+   */
+  async findById(
+    db: Queryable,
+    entity: string,
+    id: string,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<EntityRow> {
     const model = this.catalog.get(entity);
     const { rows } = await db.query<EntityRow>(
-      `SELECT * FROM ${quoteIdent(model.table)} WHERE ${quoteIdent(model.primaryKey.name)} = $1`,
+      `SELECT * FROM ${quoteIdent(model.table)} WHERE ${quoteIdent(model.primaryKey.name)} = $1` +
+        (options.forUpdate ? ' FOR UPDATE' : ''),
       [parseId(model, id)],
     );
     if (rows.length === 0) throw EntityError.notFound(model.name, id);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ApiError } from '@choreo/http';
 import type { Queryable } from './database';
 
 /** DDL of the idempotency keys table. Run by the owning app's migration. */
@@ -13,19 +14,54 @@ create table if not exists idempotency_keys (
 create index if not exists idempotency_keys_created_at_idx on idempotency_keys (created_at)`;
 
 /** The response stored under a key and replayed for a retry. */
-export interface StoredResponse {
+export interface StoredResponse<B = unknown> {
   statusCode: number;
-  body: unknown;
+  body: B;
   /** Response headers worth replaying (Location, X-Event-ID …). */
   headers?: Record<string, string>;
 }
 
-/** The same Idempotency-Key was sent with a different request (422). */
-export class IdempotencyKeyReusedError extends Error {
+/** The same Idempotency-Key was sent with a different request: 422 `idempotency_key_reused`. */
+export class IdempotencyKeyReusedError extends ApiError {
   constructor(readonly key: string) {
-    super(`Idempotency-Key ${JSON.stringify(key)} was already used with a different request`);
+    super(
+      422,
+      'idempotency_key_reused',
+      `Idempotency-Key ${JSON.stringify(key)} was already used with a different request`,
+    );
     this.name = 'IdempotencyKeyReusedError';
+    this.details = { idempotency_key: key };
   }
+}
+
+/** What makes a request "the same" for its Idempotency-Key; no key, no idempotency. */
+export interface IdempotentRequest {
+  key: string | undefined;
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+/**
+ * Runs `work` at most once per Idempotency-Key, inside the caller's transaction: a new key runs it
+ * and stores its response with the write; a retry of the same request gets the stored response
+ * (`replayed: true`) and nothing runs; the key with another request throws IdempotencyKeyReusedError.
+ * Without a key, `work` simply runs. See `beginIdempotentRequest` for concurrent retries.
+ */
+export async function withIdempotency<B>(
+  tx: Queryable,
+  request: IdempotentRequest,
+  work: () => Promise<StoredResponse<B>>,
+): Promise<{ response: StoredResponse<B>; replayed: boolean }> {
+  const { key } = request;
+  if (key === undefined) return { response: await work(), replayed: false };
+  const fingerprint = requestFingerprint(request.method, request.path, request.body);
+  const stored = await beginIdempotentRequest(tx, key, fingerprint);
+  // A replayed body is the JSON that was stored: what the first answer sent, not its in-memory form.
+  if (stored) return { response: stored as StoredResponse<B>, replayed: true };
+  const response = await work();
+  await completeIdempotentRequest(tx, key, response);
+  return { response, replayed: false };
 }
 
 /** A stable hash of what makes two requests "the same": method, path and body (key order ignored). */

@@ -16,6 +16,7 @@ import {
 import { StreamPublisher } from '@choreo/streams';
 import { useSpecServers, waitFor } from '@choreo/testing';
 import { OrdersModule } from '../orders/orders.module';
+import { eventsUnderTest } from '../test-fixtures/events-under-test';
 import { OrdersService } from '../orders/orders.service';
 import { ChoreographyModule, courierEventsTransport } from './choreography.module';
 import { CourierEventsService } from './courier-events.service';
@@ -49,18 +50,17 @@ describe('choreography: kitchen and courier events move orders (real PostgreSQL 
     redis = servers.redisClient;
 
     app = await createHttpApp(
-      {
-        module: class EventsUnderTest {},
-        imports: [
-          OrdersModule.forRoot({
-            database: { url, poolMax: 6 },
-            tracking: { secret: 'choreography-spec-secret-0123456789abcdef', ttlSeconds: 60 },
-            auth: { tokens: ['choreography-spec-token'], protectReads: false },
-            openApi: false,
-          }),
-          ChoreographyModule,
-        ],
-      },
+      eventsUnderTest(
+        {
+          database: { url, poolMax: 6 },
+          auth: { tokens: ['choreography-spec-token'], protectReads: false },
+          openApi: false,
+        },
+        OrdersModule.forRoot({
+          tracking: { secret: 'choreography-spec-secret-0123456789abcdef', ttlSeconds: 60 },
+        }),
+        ChoreographyModule,
+      ),
       { logger: false },
     );
     app.connectMicroservice(

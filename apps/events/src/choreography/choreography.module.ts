@@ -6,7 +6,7 @@ import { CourierEventsService, EVENTS_GROUP } from './courier-events.service';
 
 /**
  * Choreography in: kitchen events (`kitchen` stream) and courier events (`couriers`) move orders. Needs
- * OrdersModule (global) and a RedisStreamsServer from `courierEventsTransport` connected to the app.
+ * OrdersModule (global, on EventsPlatformModule) and a RedisStreamsServer from `courierEventsTransport` connected to the app.
  */
 @Module({
   controllers: [CourierEventsController],

@@ -11,11 +11,10 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { BearerAuthGuard, etagOf, parseIfMatch, validateWith } from '@choreo/http';
+import { BearerAuthGuard, etagOf, parseIfMatch } from '@choreo/http';
 import { JsonBodyGuard } from '@choreo/runtime';
 import type { EntityRow } from '@choreo/persistence';
-import { idempotencyHeaders } from '../orders/order.dto';
-import { correlationOf } from '../orders/request-context';
+import { correlationOf, idempotencyKeyOf } from '../platform/request-context';
 import { EntityEventsService, EntityWrite } from './entity-events.service';
 
 function answer(response: FastifyReply, write: EntityWrite): EntityRow | undefined {
@@ -41,9 +40,7 @@ export class EntityEventsController {
     @Headers('x-correlation-id') correlation: string | undefined,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const key = validateWith(idempotencyHeaders, { 'Idempotency-Key': idempotencyKey }, 'headers')[
-      'Idempotency-Key'
-    ];
+    const key = idempotencyKeyOf(idempotencyKey);
     const correlationId = correlationOf(correlation, response);
     const write = await this.entityEvents.create(entity, body, { correlationId, idempotencyKey: key });
     const id = String(write.row?.[this.entityEvents.primaryKeyOf(entity)]);

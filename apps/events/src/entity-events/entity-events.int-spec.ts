@@ -12,6 +12,7 @@ import {
 import type { OutboxMessage } from '@choreo/contracts';
 import { JsonCall, jsonClient, useSpecServers } from '@choreo/testing';
 import { OrdersModule } from '../orders/orders.module';
+import { eventsUnderTest } from '../test-fixtures/events-under-test';
 import { EntityEventsModule } from './entity-events.module';
 import { createHttpApp } from '@choreo/runtime';
 
@@ -38,17 +39,13 @@ describe('/events/:entity: row write and event in one transaction (real PostgreS
     await syncEntitySchema(schemaOwner, catalog);
     await schemaOwner.close();
     app = await createHttpApp(
-      {
-        module: class EventsUnderTest {},
-        imports: [
-          OrdersModule.forRoot({
-            database: { url, poolMax: 4 },
-            tracking: { secret: 'entity-events-spec-secret-0123456789abcdef', ttlSeconds: 60 },
-            auth: { tokens: [TOKEN], protectReads: false },
-          }),
-          EntityEventsModule.forRoot({ catalog }),
-        ],
-      },
+      eventsUnderTest(
+        { database: { url, poolMax: 4 }, auth: { tokens: [TOKEN], protectReads: false } },
+        OrdersModule.forRoot({
+          tracking: { secret: 'entity-events-spec-secret-0123456789abcdef', ttlSeconds: 60 },
+        }),
+        EntityEventsModule.forRoot({ catalog }),
+      ),
       { logger: false },
     );
     await app.listen(0, '127.0.0.1');

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { EntityCatalog, entitiesOpenApi } from '@choreo/entities';
 import type { OpenApiFragment } from '@choreo/http';
 import { EntityRepository } from '@choreo/persistence';
-import { EventsOpenApi } from '../orders/orders.module';
+import { eventsOpenApiFragment } from '../platform/events-openapi';
 import { EntityEventsController } from './entity-events.controller';
 import { EntityEventsService } from './entity-events.service';
 
@@ -41,7 +41,7 @@ function entityEventsOpenApi(catalog: EntityCatalog): OpenApiFragment {
 
 /**
  * `/events/:entity` (POST, PATCH /:id, DELETE /:id) for every declared entity. Uses the Database,
- * auth and OpenAPI registry that OrdersModule (global) provides.
+ * auth and OpenAPI registry that EventsPlatformModule (global) provides.
  */
 @Module({})
 export class EntityEventsModule {
@@ -52,11 +52,7 @@ export class EntityEventsModule {
       providers: [
         { provide: EntityRepository, useValue: new EntityRepository(options.catalog) },
         EntityEventsService,
-        {
-          provide: 'ENTITY_EVENTS_OPENAPI',
-          useFactory: (openApi: EventsOpenApi) => openApi.add(entityEventsOpenApi(options.catalog)),
-          inject: [EventsOpenApi],
-        },
+        eventsOpenApiFragment('ENTITY_EVENTS', () => entityEventsOpenApi(options.catalog)),
       ],
     };
   }

@@ -1,17 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { EntityEventData, entityEventType, EntityOperation } from '@choreo/contracts';
-import { parseId, quoteIdent } from '@choreo/entities';
 import {
-  beginIdempotentRequest,
-  completeIdempotentRequest,
   Database,
   EntityRepository,
   EntityRow,
   recordOutboxEvent,
-  requestFingerprint,
   Tx,
+  withIdempotency,
 } from '@choreo/persistence';
-import { asHttpError } from '../orders/orders.errors';
 
 export interface EntityWriteContext {
   correlationId: string;
@@ -45,30 +41,13 @@ export class EntityEventsService {
   async create(entity: string, body: unknown, context: EntityWriteContext): Promise<EntityWrite> {
     this.entities.catalog.get(entity);
     return this.db.transaction(async (tx) => {
-      const key = context.idempotencyKey;
-      if (key !== undefined) {
-        const fingerprint = requestFingerprint('POST', `/events/${entity}`, body);
-        const stored = await beginIdempotentRequest(tx, key, fingerprint).catch((error: unknown) => {
-          throw asHttpError(error);
-        });
-        if (stored) {
-          return {
-            row: stored.body as EntityRow,
-            eventId: stored.headers?.['x-event-id'] ?? '',
-            replayed: true,
-          };
-        }
-      }
-      const row = await this.entities.insert(tx, entity, body);
-      const eventId = await this.record(tx, entity, 'created', null, row, context);
-      if (key !== undefined) {
-        await completeIdempotentRequest(tx, key, {
-          statusCode: 201,
-          body: row,
-          headers: { 'x-event-id': eventId },
-        });
-      }
-      return { row, eventId, replayed: false };
+      const request = { key: context.idempotencyKey, method: 'POST', path: `/events/${entity}`, body };
+      const { response, replayed } = await withIdempotency(tx, request, async () => {
+        const row = await this.entities.insert(tx, entity, body);
+        const eventId = await this.record(tx, entity, 'created', null, row, context);
+        return { statusCode: 201, body: row, headers: { 'x-event-id': eventId } };
+      });
+      return { row: response.body, eventId: response.headers?.['x-event-id'] ?? '', replayed };
     });
   }
 
@@ -79,7 +58,8 @@ export class EntityEventsService {
     context: EntityWriteContext,
   ): Promise<EntityWrite> {
     return this.db.transaction(async (tx) => {
-      const before = await this.lockRow(tx, entity, id);
+      // The before-image must be the row the update replaces: locked, so no writer slips in between.
+      const before = await this.entities.findById(tx, entity, id, { forUpdate: true });
       const row = await this.entities.update(tx, entity, id, patch, { ifMatch: context.ifMatch });
       const eventId = await this.record(tx, entity, 'updated', before, row, context);
       return { row, eventId, replayed: false };
@@ -92,17 +72,6 @@ export class EntityEventsService {
       const eventId = await this.record(tx, entity, 'deleted', before, null, context);
       return { row: null, eventId, replayed: false };
     });
-  }
-
-  // The before-image of an update must be the row the update replaces: lock it first, so no other
-  // writer slips in between the read and the write.
-  private async lockRow(tx: Tx, entity: string, id: string): Promise<EntityRow> {
-    const model = this.entities.catalog.get(entity);
-    await tx.query(
-      `SELECT 1 FROM ${quoteIdent(model.table)} WHERE ${quoteIdent(model.primaryKey.name)} = $1 FOR UPDATE`,
-      [parseId(model, id)],
-    );
-    return this.entities.findById(tx, entity, id);
   }
 
   private async record(

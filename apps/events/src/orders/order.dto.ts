@@ -42,11 +42,3 @@ export const orderActionBody = z
   .transform((body) => body ?? {});
 
 export const orderIdParams = z.object({ id: z.uuid() });
-
-/** The Idempotency-Key header: opaque, printable, bounded. */
-export const idempotencyHeaders = z.object({
-  'Idempotency-Key': z
-    .string()
-    .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1..200 printable ASCII characters')
-    .optional(),
-});

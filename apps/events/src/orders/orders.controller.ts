@@ -14,14 +14,8 @@ import {
 import type { FastifyReply } from 'fastify';
 import { ORDER_ACTIONS, isOrderAction } from './order-state-machine';
 import { OrdersService } from './orders.service';
-import { correlationOf } from './request-context';
-import {
-  idempotencyHeaders,
-  listOrdersQuery,
-  orderActionBody,
-  orderIdParams,
-  placeOrderBody,
-} from './order.dto';
+import { correlationOf, idempotencyKeyOf } from '../platform/request-context';
+import { listOrdersQuery, orderActionBody, orderIdParams, placeOrderBody } from './order.dto';
 import { BearerAuthGuard, validateWith } from '@choreo/http';
 import { JsonBodyGuard } from '@choreo/runtime';
 
@@ -41,12 +35,9 @@ export class OrdersController {
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const correlationId = correlationOf(correlation, res);
-    const key = validateWith(idempotencyHeaders, { 'Idempotency-Key': idempotencyKey }, 'headers')[
-      'Idempotency-Key'
-    ];
     const placed = await this.orders.placeOrder(validateWith(placeOrderBody, body, 'body'), {
       correlationId,
-      idempotencyKey: key,
+      idempotencyKey: idempotencyKeyOf(idempotencyKey),
     });
     void res
       .status(201)

@@ -1,6 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { OrderStatus } from '@choreo/contracts';
-import { IdempotencyKeyReusedError } from '@choreo/persistence';
 
 /** Every way an order request can be refused; the `error` field of the response body. */
 export enum OrderErrorCode {
@@ -8,7 +7,6 @@ export enum OrderErrorCode {
   UnknownProduct = 'unknown_product',
   InsufficientStock = 'insufficient_stock',
   IllegalTransition = 'illegal_transition',
-  IdempotencyKeyReused = 'idempotency_key_reused',
 }
 
 const STATUS_OF: Record<OrderErrorCode, HttpStatus> = {
@@ -16,7 +14,6 @@ const STATUS_OF: Record<OrderErrorCode, HttpStatus> = {
   [OrderErrorCode.UnknownProduct]: HttpStatus.UNPROCESSABLE_ENTITY,
   [OrderErrorCode.InsufficientStock]: HttpStatus.CONFLICT,
   [OrderErrorCode.IllegalTransition]: HttpStatus.CONFLICT,
-  [OrderErrorCode.IdempotencyKeyReused]: HttpStatus.UNPROCESSABLE_ENTITY,
 };
 
 /** A refused order request; the HTTP status follows from the code. */
@@ -65,12 +62,4 @@ export function illegalTransition(
     `order ${orderId} is ${current}: cannot move to ${requested}; allowed from ${current}: ${options}`,
     { order_id: orderId, current, requested, allowed },
   );
-}
-
-/** Maps the persistence error of a reused Idempotency-Key to its 422; other errors pass through. */
-export function asHttpError(error: unknown): unknown {
-  if (error instanceof IdempotencyKeyReusedError) {
-    return new OrderError(OrderErrorCode.IdempotencyKeyReused, error.message, { idempotency_key: error.key });
-  }
-  return error;
 }

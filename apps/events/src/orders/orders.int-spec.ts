@@ -15,6 +15,7 @@ import { loadEntities } from '@choreo/entities';
 import { metricsRegistry } from '@choreo/observability';
 import { JsonCall, jsonClient, useSpecServers } from '@choreo/testing';
 import { OrdersModule } from './orders.module';
+import { eventsUnderTest } from '../test-fixtures/events-under-test';
 import { createHttpApp } from '@choreo/runtime';
 
 const SECRET = 'orders-int-spec-secret-0123456789abcdef';
@@ -41,11 +42,10 @@ describe('orders (real PostgreSQL)', () => {
     await syncEntitySchema(schemaOwner, loadEntities(ENTITIES_DIR));
     await schemaOwner.close();
     app = await createHttpApp(
-      OrdersModule.forRoot({
-        database: { url, poolMax: 10 },
-        tracking: { secret: SECRET, ttlSeconds: 900 },
-        auth: { tokens: [TOKEN], protectReads: false },
-      }),
+      eventsUnderTest(
+        { database: { url, poolMax: 10 }, auth: { tokens: [TOKEN], protectReads: false } },
+        OrdersModule.forRoot({ tracking: { secret: SECRET, ttlSeconds: 900 } }),
+      ),
       { logger: false },
     );
     await app.listen(0, '127.0.0.1');

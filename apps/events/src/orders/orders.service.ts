@@ -3,16 +3,14 @@ import { v7 as uuidv7 } from 'uuid';
 import { EventEnvelope, OrderCreated, OrderLine, OrderStatus, OrderStatusEvents } from '@choreo/contracts';
 import {
   Database,
+  IdempotencyKeyReusedError,
   Tx,
-  beginIdempotentRequest,
-  completeIdempotentRequest,
   recordOutboxEvent,
-  requestFingerprint,
+  withIdempotency,
 } from '@choreo/persistence';
 import { signTrackingToken, type TrackingOptions, type TrackingToken } from '@choreo/http';
 import { allowedNextStatuses, canTransition } from './order-state-machine';
 import {
-  asHttpError,
   illegalTransition,
   OrderError,
   insufficientStock,
@@ -72,6 +70,7 @@ export class OrdersService {
   async placeOrder(body: PlaceOrderBody, context: WriteContext): Promise<PlacedOrder> {
     const written = await this.writeOrder(body, context).catch((error: unknown) => {
       if (error instanceof OrderError) ordersMetrics().placed.inc({ outcome: error.code });
+      if (error instanceof IdempotencyKeyReusedError) ordersMetrics().placed.inc({ outcome: error.error });
       throw error;
     });
     ordersMetrics().placed.inc({ outcome: written.replayed ? 'replayed' : 'created' });
@@ -85,53 +84,37 @@ export class OrdersService {
 
   private writeOrder(body: PlaceOrderBody, context: WriteContext): Promise<Omit<PlacedOrder, 'tracking'>> {
     return this.database.transaction(async (client) => {
-      const key = context.idempotencyKey;
-      if (key !== undefined) {
-        const stored = await beginIdempotentRequest(
-          client,
-          key,
-          requestFingerprint('POST', '/orders', body),
-        ).catch((error: unknown) => {
-          throw asHttpError(error);
+      const request = { key: context.idempotencyKey, method: 'POST', path: '/orders', body };
+      const { response, replayed } = await withIdempotency(client, request, async () => {
+        const order = await this.insertOrder(client, body);
+        const event = await recordOutboxEvent(client, {
+          aggregate: ORDER_AGGREGATE,
+          type: OrderCreated.type,
+          subject: order.id,
+          sequence: order.sequence,
+          correlationid: context.correlationId,
+          data: OrderCreated.parse({
+            order_id: order.id,
+            status: 'created',
+            customer: order.customer,
+            address: order.address,
+            items: order.items,
+            total: order.total,
+          }),
         });
-        if (stored)
-          return {
-            order: stored.body as Order,
-            eventId: stored.headers?.['x-event-id'] ?? '',
-            replayed: true,
-          };
-      }
-      const orderId = uuidv7();
-      const lines = await this.reserveLines(client, body.items);
-      const order = await this.orders.insertOrder(client, {
-        id: orderId,
-        customer: body.customer,
-        address: body.address,
-        items: lines,
+        return { statusCode: 201, body: order, headers: { 'x-event-id': event.id } };
       });
-      const event = await recordOutboxEvent(client, {
-        aggregate: ORDER_AGGREGATE,
-        type: OrderCreated.type,
-        subject: order.id,
-        sequence: order.sequence,
-        correlationid: context.correlationId,
-        data: OrderCreated.parse({
-          order_id: order.id,
-          status: 'created',
-          customer: order.customer,
-          address: order.address,
-          items: order.items,
-          total: order.total,
-        }),
-      });
-      if (key !== undefined) {
-        await completeIdempotentRequest(client, key, {
-          statusCode: 201,
-          body: order,
-          headers: { 'x-event-id': event.id },
-        });
-      }
-      return { order, eventId: event.id, replayed: false };
+      return { order: response.body, eventId: response.headers?.['x-event-id'] ?? '', replayed };
+    });
+  }
+
+  private async insertOrder(client: Tx, body: PlaceOrderBody): Promise<Order> {
+    const lines = await this.reserveLines(client, body.items);
+    return this.orders.insertOrder(client, {
+      id: uuidv7(),
+      customer: body.customer,
+      address: body.address,
+      items: lines,
     });
   }
 

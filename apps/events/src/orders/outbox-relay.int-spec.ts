@@ -9,6 +9,7 @@ import { Database, syncEntitySchema } from '@choreo/persistence';
 import { useSpecServers, waitFor } from '@choreo/testing';
 import { EntityEventsModule } from '../entity-events/entity-events.module';
 import { OrdersModule } from './orders.module';
+import { eventsUnderTest } from '../test-fixtures/events-under-test';
 import { createHttpApp } from '@choreo/runtime';
 
 const TOKEN = 'outbox-relay-spec-token';
@@ -36,18 +37,13 @@ describe('events outbox → cdc-relay → domain streams (real PostgreSQL and Re
     await schemaOwner.close();
     redis = servers.redisClient;
     app = await createHttpApp(
-      {
-        module: class EventsUnderTest {},
-        imports: [
-          OrdersModule.forRoot({
-            database: { url, poolMax: 4 },
-            tracking: { secret: 'outbox-relay-spec-secret-0123456789abcdef', ttlSeconds: 60 },
-            auth: { tokens: [TOKEN], protectReads: false },
-            openApi: false,
-          }),
-          EntityEventsModule.forRoot({ catalog }),
-        ],
-      },
+      eventsUnderTest(
+        { database: { url, poolMax: 4 }, auth: { tokens: [TOKEN], protectReads: false }, openApi: false },
+        OrdersModule.forRoot({
+          tracking: { secret: 'outbox-relay-spec-secret-0123456789abcdef', ttlSeconds: 60 },
+        }),
+        EntityEventsModule.forRoot({ catalog }),
+      ),
       { logger: false },
     );
     await app.listen(0, '127.0.0.1');
