@@ -9,5 +9,4 @@ export * from './contributions';
 export * from './window-engine';
 export * from './results';
 export * from './memory-aggregator';
-export * from './json-schema';
 export * from './yaml-definition';

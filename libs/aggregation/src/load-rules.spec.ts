@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { aggregationRulesJsonSchemaText } from './json-schema';
+import { aggregationRulesJsonSchemaText } from './rule';
 import { AggregationRuleError, loadAggregationRules, parseRulesFile } from './load-rules';
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -117,7 +117,7 @@ describe('aggregation rules', () => {
     ]);
   });
 
-  it('ships aggregations/aggregation.schema.json generated from the zod schema (regenerate: node -r @swc-node/register libs/aggregation/src/json-schema.ts)', () => {
+  it('ships aggregations/aggregation.schema.json generated from the zod schema (regenerate: npm run docs:definitions)', () => {
     const shipped = readFileSync(path.join(repoRoot, 'aggregations/aggregation.schema.json'), 'utf8');
     // Compared as JSON: the file is prettier-formatted.
     expect(JSON.parse(shipped)).toEqual(JSON.parse(aggregationRulesJsonSchemaText()));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
+import { definitionJsonSchema, jsonSchemaText } from '@choreo/contracts';
 
 const identifier = z
   .string()
@@ -136,3 +137,17 @@ export const aggregationRulesFile = z
     rules: z.array(aggregationRule).min(1),
   })
   .strict();
+
+/** The JSON Schema of `aggregations/*.yaml`, for editors (`# yaml-language-server: $schema=…`) and CI. */
+export function aggregationRulesJsonSchema(): Record<string, unknown> {
+  return definitionJsonSchema(aggregationRulesFile, {
+    $id: 'https://choreo.dev/schemas/aggregation.schema.json',
+    title: 'choreo aggregation rules',
+    description: 'Windowed aggregation rules over the streams. See docs/aggregations.md.',
+  });
+}
+
+/** The file's text, as shipped in `aggregations/aggregation.schema.json` (`npm run docs:definitions` writes it). */
+export function aggregationRulesJsonSchemaText(): string {
+  return jsonSchemaText(aggregationRulesJsonSchema());
+}

@@ -6,3 +6,4 @@ export * from './outbox-message';
 export * from './dead-letter';
 export * from './apps';
 export * from './realtime';
+export * from './json-schema-file';

@@ -1,6 +1,8 @@
 import { parseEntity } from './load-entities';
 import { EntityModel } from './entity-model';
-import { StatementBuilder, filterConditions, likePatternProblem } from './filters';
+import { likePatternProblem } from './filter-operators';
+import { filterConditions } from './filters';
+import { StatementBuilder } from './query-syntax';
 
 function model(): EntityModel {
   const result = parseEntity(

@@ -1,7 +1,8 @@
 import { parseEntity } from './load-entities';
-import { EntityModel, validateWrite } from './entity-model';
+import { EntityModel } from './entity-model';
+import { validateWrite } from './request-validation';
 import { buildListStatement, encodeCursor, nextPageLink } from './list-query';
-import { splitList } from './filters';
+import { splitList } from './query-syntax';
 import { EntityError } from './errors';
 
 const definition = `

@@ -1,7 +1,10 @@
 import type { FieldProblem } from '@choreo/http';
-import { EntityModel, SqlValue, quoteIdent, shortHash } from './entity-model';
+import { EntityModel } from './entity-model';
+import { SqlValue, quoteIdent, shortHash } from './sql-text';
 import { EntityError } from './errors';
-import { FilterColumn, QueryInput, StatementBuilder, filterConditions, filterableColumns } from './filters';
+import { FilterColumn } from './filter-operators';
+import { filterConditions, filterableColumns } from './filters';
+import { QueryInput, StatementBuilder } from './query-syntax';
 
 export interface ListLimits {
   /** Rows when `limit` is not given. */

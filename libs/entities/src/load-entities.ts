@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { issuePath, readYamlDefinition } from '@choreo/aggregation';
 import { ActionableError } from '@choreo/config';
-import { FIELD_TYPES, entityDefinition } from './definition';
+import { entityDefinition } from './definition';
+import { FIELD_TYPES } from './field-definition';
 import { EntityCatalog, EntityModel, compileEntity } from './entity-model';
 
 /** One thing wrong with a definition file: `entities/product.yaml: fields.price.min: expected number`. */

@@ -1,6 +1,8 @@
-import { EntityModel, SqlValue, quoteIdent } from './entity-model';
+import { EntityModel } from './entity-model';
+import { SqlValue, quoteIdent } from './sql-text';
 import { EntityError } from './errors';
-import { QueryInput, StatementBuilder, filterConditions, filterableColumns, splitList } from './filters';
+import { filterConditions, filterableColumns } from './filters';
+import { QueryInput, StatementBuilder, splitList } from './query-syntax';
 import { selectList } from './list-query';
 
 /** The rows a PATCH or DELETE by filter touches: its WHERE, the values it uses, and what it returns. */

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { realtimeJsonSchemas } from '@choreo/contracts';
+import { jsonSchemaText, realtimeJsonSchemas } from '@choreo/contracts';
 
 // `npm run docs:realtime`: writes docs/realtime.schema.json from the zod frame definitions
 // (libs/contracts/src/realtime), so the documented schemas are the ones the server validates with.
@@ -11,5 +11,5 @@ if (process.argv.includes('--help')) {
   process.exit(0);
 }
 const target = path.join(__dirname, '../../../docs/realtime.schema.json');
-writeFileSync(target, `${JSON.stringify(realtimeJsonSchemas(), null, 2)}\n`);
+writeFileSync(target, jsonSchemaText(realtimeJsonSchemas()));
 process.stdout.write(`wrote ${path.relative(process.cwd(), target)}\n`);
