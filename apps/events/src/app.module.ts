@@ -15,7 +15,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConnectionProbesModule.forRoot({ databaseUrl: config.database.url, redisUrl: config.redis.url }),
-        EventsPlatformModule.forRoot({ database: config.database, auth: config.auth }),
+        EventsPlatformModule.forRoot({
+          database: config.database,
+          auth: { ...config.auth, jwt: config.jwt },
+          rateLimit: config.rateLimit,
+        }),
         OrdersModule.forRoot({ tracking: config.tracking }),
         EntityEventsModule.forRoot({ catalog: loadEntities(config.entities.dir) }),
         ChoreographyModule,

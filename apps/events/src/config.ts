@@ -1,6 +1,6 @@
 import { APP_PORTS } from '@choreo/contracts';
 import { authConfig, databaseConfig, httpConfig, logConfig, redisConfig } from '@choreo/config';
-import { trackingConfig } from '@choreo/http';
+import { jwtConfig, rateLimitConfig, trackingConfig } from '@choreo/http';
 import { entitiesConfig } from '@choreo/entities';
 import type { LoadedConfig } from '@choreo/config';
 
@@ -11,6 +11,8 @@ export const eventsConfig = {
   database: databaseConfig,
   redis: redisConfig,
   auth: authConfig,
+  jwt: jwtConfig,
+  rateLimit: rateLimitConfig,
   entities: entitiesConfig,
   tracking: trackingConfig,
 };

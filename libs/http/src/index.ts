@@ -10,3 +10,4 @@ export * from './tracking.config';
 export * from './jwt';
 export * from './rate-limit';
 export * from './edge.config';
+export * from './edge.providers';

@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import { CanActivate, ExecutionContext, Injectable, Optional } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  OnApplicationShutdown,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { createRedis } from '@choreo/redis';
 import { ApiError } from './api-error';
 
 /** At most `max` requests per `windowMs` for each caller, in one group of routes. */
@@ -15,9 +25,13 @@ export interface RateLimitRule {
 export interface RateLimitOptions {
   reads?: RateLimitRule;
   writes?: RateLimitRule;
-  /** The store shared by every replica; without it each replica counts alone. */
+  /** The store shared by every replica (a client, or a URL to connect to); without it each replica counts alone. */
   redis?: Redis;
+  redisUrl?: string;
 }
+
+/** The app's limits (`rateLimitConfig`); absent or without a rule, nothing is limited. */
+export const RATE_LIMIT_OPTIONS = Symbol('RATE_LIMIT_OPTIONS');
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Probes, scrapes and the API description are never limited. */
@@ -42,8 +56,31 @@ function callerOf(request: FastifyRequest): string {
  * `install` registers @fastify/rate-limit; `RateLimitGuard` applies it to a controller's routes.
  */
 @Injectable()
-export class RateLimiter {
+export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
   private check?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  private ownRedis?: Redis;
+
+  constructor(
+    @Optional() @Inject(RATE_LIMIT_OPTIONS) private readonly options?: RateLimitOptions,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {}
+
+  /** Installs the app's limits, when it has any, before the first request. */
+  async onModuleInit(): Promise<void> {
+    const options = this.options;
+    if (!options || (!options.reads && !options.writes) || !this.adapterHost) return;
+    let redis = options.redis;
+    if (!redis && options.redisUrl) {
+      redis = this.ownRedis = createRedis(options.redisUrl, 'probe', { connectionName: 'rate-limit' });
+      redis.on('error', () => undefined); // counted as skipped, not crashed (skipOnError below)
+      redis.connect().catch(() => undefined);
+    }
+    await this.install(this.adapterHost.httpAdapter.getInstance(), { ...options, redis });
+  }
+
+  onApplicationShutdown(): void {
+    this.ownRedis?.disconnect();
+  }
 
   async install(fastify: FastifyInstance, options: RateLimitOptions): Promise<void> {
     const ruleOf = (request: FastifyRequest) => options[groupOf(request)];

@@ -8,3 +8,5 @@ export type { JsonCall, JsonReply } from './json-client';
 export { useSpecServers } from './spec-servers';
 export type { SpecServers, SpecServersOptions } from './spec-servers';
 export { findPromtool, promtoolProblems } from './promtool';
+export { startTestJwks } from './test-jwks';
+export type { TestJwks, TestJwtOptions } from './test-jwks';

@@ -1,12 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { runApp } from '@choreo/runtime';
-import { useSpecServers } from '@choreo/testing';
+import { startTestJwks, TestJwks, useSpecServers } from '@choreo/testing';
 import { CrudModule } from './crud.module';
 
 const STATIC_TOKEN = 'static-token-0123456789';
@@ -18,37 +16,15 @@ const AUDIENCE = 'choreo-api';
 describe('crud auth: JWTs from a JWKS, roles per entity, rate limits shared by replicas', () => {
   const servers = useSpecServers({ postgres: true, redis: true, database: 'auth' });
   const replicas: string[] = [];
-  let jwks: Server;
-  let sign: (
-    claims: Record<string, unknown>,
-    options?: { expired?: boolean; issuer?: string; audience?: string },
-  ) => Promise<string>;
+  let jwks: TestJwks;
+  let sign: TestJwks['sign'];
   let foreign: string;
 
   beforeAll(async () => {
-    const { publicKey, privateKey } = await generateKeyPair('RS256');
-    const other = await generateKeyPair('RS256');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-    jwks = createServer((_request, response) => {
-      response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ keys: [jwk] }));
-    });
-    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
-    servers.atStop(() => new Promise((resolve) => jwks.close(resolve)));
-    sign = (claims, options = {}) =>
-      new SignJWT({ sub: 'user-1', ...claims })
-        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-        .setIssuer(options.issuer ?? ISSUER)
-        .setAudience(options.audience ?? AUDIENCE)
-        .setIssuedAt(options.expired ? Math.floor(Date.now() / 1000) - 7200 : undefined)
-        .setExpirationTime(options.expired ? Math.floor(Date.now() / 1000) - 3600 : '10m')
-        .sign(privateKey);
-    foreign = await new SignJWT({ role: 'admin' })
-      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setExpirationTime('10m')
-      .sign(other.privateKey);
+    jwks = await startTestJwks(ISSUER, AUDIENCE);
+    servers.atStop(() => jwks.close());
+    sign = jwks.sign;
+    foreign = await sign({ role: 'admin' }, { foreignKey: true });
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'auth-entities-'));
     writeFileSync(path.join(dir, 'item.yaml'), 'name: item\nfields:\n  label: { type: text }\n');
@@ -63,7 +39,7 @@ describe('crud auth: JWTs from a JWKS, roles per entity, rate limits shared by r
             tokens: [STATIC_TOKEN],
             protectReads: false,
             jwt: {
-              jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+              jwksUrl: jwks.url,
               issuer: ISSUER,
               audience: AUDIENCE,
               roleClaim: 'app_metadata.role',

@@ -6,8 +6,7 @@ import {
   OnApplicationShutdown,
   OnModuleInit,
 } from '@nestjs/common';
-import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
-import Redis from 'ioredis';
+import { HttpAdapterHost } from '@nestjs/core';
 import {
   EntityCatalog,
   ListLimits,
@@ -16,14 +15,10 @@ import {
   loadEntities,
 } from '@choreo/entities';
 import {
-  AUTH_OPTIONS,
   AuthOptions,
-  BearerAuthGuard,
-  HttpErrorFilter,
-  RateLimitGuard,
   RateLimitOptions,
-  RateLimiter,
   createOpenApiDocument,
+  edgeProviders,
   serveOpenApi,
 } from '@choreo/http';
 import { Database, EntityBulkRepository, EntityRepository, syncEntitySchema } from '@choreo/persistence';
@@ -46,7 +41,7 @@ export interface CrudModuleOptions {
    * Limits per token or address and route group (`rateLimitConfig`; a `redisUrl` or a `redis`
    * client shares the count between replicas); none when absent.
    */
-  rateLimit?: RateLimitOptions & { redisUrl?: string };
+  rateLimit?: RateLimitOptions;
 }
 
 const OPTIONS = Symbol('CrudModuleOptions');
@@ -54,30 +49,16 @@ const OPTIONS = Symbol('CrudModuleOptions');
 /** Start-up and shutdown of the crud path: schema sync before serving, OpenAPI, closing the pool. */
 @Injectable()
 class CrudLifecycle implements OnModuleInit, OnApplicationShutdown {
-  private redis?: Redis;
-
   constructor(
     @Inject(OPTIONS) private readonly options: CrudModuleOptions,
     private readonly catalog: EntityCatalog,
     private readonly db: Database,
     private readonly adapterHost: HttpAdapterHost,
-    private readonly limiter: RateLimiter,
   ) {}
 
   async onModuleInit(): Promise<void> {
     // Tables before routes: a refused (destructive) change stops the boot with what to do.
     await syncEntitySchema(this.db, this.catalog, { publication: this.options.publication });
-    const limits = this.options.rateLimit;
-    if (limits) {
-      if (limits.redisUrl && !limits.redis) {
-        this.redis = new Redis(limits.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-        this.redis.on('error', () => undefined); // counted as skipped, not crashed (see RateLimiter)
-      }
-      await this.limiter.install(this.adapterHost.httpAdapter.getInstance(), {
-        ...limits,
-        redis: limits.redis ?? this.redis,
-      });
-    }
     if (this.options.openApi !== false) {
       const document = createOpenApiDocument(
         {
@@ -92,7 +73,6 @@ class CrudLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.redis?.disconnect();
     await this.db.close();
   }
 }
@@ -121,11 +101,7 @@ export class CrudModule {
           useFactory: (rows: EntityRepository) => new EntityBulkRepository(rows, options.limits),
           inject: [EntityRepository],
         },
-        { provide: AUTH_OPTIONS, useValue: options.auth },
-        { provide: APP_FILTER, useClass: HttpErrorFilter },
-        BearerAuthGuard,
-        RateLimiter,
-        RateLimitGuard,
+        ...edgeProviders({ auth: options.auth, rateLimit: options.rateLimit }),
         CrudService,
         CrudLifecycle,
       ],

@@ -11,7 +11,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { BearerAuthGuard, etagOf, parseIfMatch } from '@choreo/http';
+import { BearerAuthGuard, RateLimitGuard, etagOf, parseIfMatch } from '@choreo/http';
 import { JsonBodyGuard } from '@choreo/runtime';
 import type { EntityRow } from '@choreo/persistence';
 import { correlationOf, idempotencyKeyOf } from '../platform/request-context';
@@ -27,7 +27,7 @@ function answer(response: FastifyReply, write: EntityWrite): EntityRow | undefin
 
 /** Writes of every declared entity on the events path: each row change commits with its event. */
 @Controller('events')
-@UseGuards(BearerAuthGuard, JsonBodyGuard)
+@UseGuards(RateLimitGuard, BearerAuthGuard, JsonBodyGuard)
 export class EntityEventsController {
   constructor(private readonly entityEvents: EntityEventsService) {}
 

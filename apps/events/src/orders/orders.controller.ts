@@ -16,11 +16,11 @@ import { ORDER_ACTIONS, isOrderAction } from './order-state-machine';
 import { OrdersService } from './orders.service';
 import { correlationOf, idempotencyKeyOf } from '../platform/request-context';
 import { listOrdersQuery, orderActionBody, orderIdParams, placeOrderBody } from './order.dto';
-import { BearerAuthGuard, validateWith } from '@choreo/http';
+import { BearerAuthGuard, RateLimitGuard, validateWith } from '@choreo/http';
 import { JsonBodyGuard } from '@choreo/runtime';
 
 @Controller('orders')
-@UseGuards(BearerAuthGuard)
+@UseGuards(RateLimitGuard, BearerAuthGuard)
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 

@@ -1,6 +1,7 @@
-import { Controller, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Controller, Headers, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import {
   ApiError,
+  RateLimitGuard,
   signTrackingToken,
   verifyTrackingToken,
   type TrackingOptions,
@@ -15,6 +16,7 @@ import { TRACKING_OPTIONS } from './orders.service';
  * keeps its subscription.
  */
 @Controller('orders')
+@UseGuards(RateLimitGuard)
 export class TrackingTokenController {
   constructor(@Inject(TRACKING_OPTIONS) private readonly tracking: TrackingOptions) {}
 

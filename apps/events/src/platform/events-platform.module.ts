@@ -8,24 +8,28 @@ import {
   OnApplicationShutdown,
   OnModuleInit,
 } from '@nestjs/common';
-import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import {
   AUTH_OPTIONS,
-  AuthOptions,
   BearerAuthGuard,
-  HttpErrorFilter,
+  EdgeOptions,
+  RateLimitGuard,
+  RateLimiter,
   createOpenApiDocument,
+  edgeProviders,
   serveOpenApi,
 } from '@choreo/http';
 import { Database, migrate, purgeIdempotencyKeys } from '@choreo/persistence';
 import { EVENTS_MIGRATIONS } from './events.schema';
 import { EventsOpenApi } from './events-openapi';
 
-export interface EventsPlatformOptions {
+/**
+ * `auth` (`authConfig` + `jwtConfig`): writes need a bearer token or a JWT; `rateLimit`
+ * (`rateLimitConfig`): limits per caller for reads and writes, counted in Redis when given.
+ */
+export interface EventsPlatformOptions extends EdgeOptions {
   /** `databaseConfig`. */
   database: { url: string; poolMax: number };
-  /** `authConfig`: writes need one of these bearer tokens. */
-  auth: AuthOptions;
   /** Serve /openapi.json and the Swagger UI at /docs (default true). */
   openApi?: boolean;
   /** How long an Idempotency-Key is remembered (default 24 h); older keys are purged hourly. */
@@ -86,7 +90,7 @@ class EventsPlatformLifecycle implements OnModuleInit, OnApplicationBootstrap, O
 
 /**
  * What every feature module of the events app (orders, entity events, choreography) stands on: the
- * one database pool and the app's migrations, bearer auth, the error filter, and the OpenAPI
+ * one database pool and the app's migrations, auth (tokens, JWTs) and rate limits, the error filter, and the OpenAPI
  * document each feature adds its fragment to (`eventsOpenApiFragment`). Global: imported once, by
  * the app module.
  */
@@ -102,13 +106,11 @@ export class EventsPlatformModule {
           provide: Database,
           useFactory: () => new Database({ ...options.database, applicationName: 'events' }),
         },
-        { provide: AUTH_OPTIONS, useValue: options.auth },
-        { provide: APP_FILTER, useClass: HttpErrorFilter },
-        BearerAuthGuard,
+        ...edgeProviders(options),
         EventsOpenApi,
         EventsPlatformLifecycle,
       ],
-      exports: [Database, AUTH_OPTIONS, BearerAuthGuard, EventsOpenApi],
+      exports: [Database, AUTH_OPTIONS, BearerAuthGuard, RateLimiter, RateLimitGuard, EventsOpenApi],
     };
   }
 }
