@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError, validateWith } from '@choreo/http';
-import { AccumulatorState, CompiledRule, WindowResult, windowResult } from '@choreo/aggregation';
+import { CompiledRule, WindowResult, windowResult } from '@choreo/aggregation';
 import { Database } from '@choreo/persistence';
 import { RuleSet } from '../windows/rule-set';
+import type { WindowRecord } from '../windows/window.store';
 import { lateQuery, windowsQuery } from './aggregates.query';
 
 /** A rule as `GET /aggregates` lists it. */
@@ -62,14 +63,7 @@ export class AggregatesService {
     const rule = this.rule(name);
     const q = validateWith(windowsQuery, query, 'query');
     const keys = q.key === undefined ? null : this.keysOf(rule, q.key);
-    const { rows } = await this.db.query<{
-      key: string;
-      start_ms: string;
-      end_ms: string | null;
-      state: AccumulatorState;
-      version: number;
-      final: boolean;
-    }>(
+    const { rows } = await this.db.query<WindowRecord>(
       `select key, start_ms, end_ms, state, version, final from aggregate_window
        where rule = $1 and events > 0
          and ($2::text[] is null or key = any($2::text[]))

@@ -13,7 +13,8 @@ import {
 } from '@choreo/aggregation';
 import { Queryable } from '@choreo/persistence';
 
-interface WindowRecord {
+/** A row of `aggregate_window` as the store and the aggregates API select it. */
+export interface WindowRecord {
   key: string;
   start_ms: string;
   end_ms: string | null;
