@@ -5,5 +5,7 @@ import { courierEventsTransport } from './choreography/choreography.module';
 import { eventsConfig } from './config';
 
 launch('events', eventsConfig, (config) => AppModule.forRoot(config), {
-  transports: (config) => [courierEventsTransport({ redisUrl: config.redis.url })],
+  transports: (config) => [
+    courierEventsTransport({ redisUrl: config.redis.url, deadLetterRetention: config.deadLetters }),
+  ],
 });

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import os from 'node:os';
 import { DEFAULT_RETRY_POLICY, RetryPolicy } from './retry-policy';
 import type { EventDedupeOptions } from './event-dedupe';
+import type { DeadLetterRetention } from './dead-letter-retention';
 
 /** Where an event came from and how often it has been delivered: what a handler may ask about. */
 export interface StreamEventContext {
@@ -71,6 +72,11 @@ export interface StreamConsumerOptions {
   /** How long stop() waits for the batch in hand to finish before closing anyway. Default 10000. */
   drainTimeoutMs?: number;
   deadLetterStream?: string;
+  /**
+   * Apply this retention to `deadLetterStream` and sample its gauges (length, oldest age). Off by
+   * default: one app owns it (events), though replicas running it at once are harmless.
+   */
+  deadLetterRetention?: DeadLetterRetention;
   registry?: Registry;
   logger?: StreamsLogger;
 }
@@ -93,6 +99,7 @@ export interface ConsumerSettings {
   drainTimeoutMs: number;
   pruneConsumersIdleMs: number;
   deadLetterStream: string;
+  deadLetterRetention: Required<DeadLetterRetention> | undefined;
 }
 
 /** Applies the defaults documented on StreamConsumerOptions and checks what cannot work. */
@@ -119,6 +126,10 @@ export function consumerSettings(options: StreamConsumerOptions): ConsumerSettin
     drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
     pruneConsumersIdleMs: options.pruneConsumersIdleMs ?? 3_600_000,
     deadLetterStream: options.deadLetterStream ?? Streams.deadLetters,
+    deadLetterRetention: options.deadLetterRetention && {
+      intervalMs: 30_000,
+      ...options.deadLetterRetention,
+    },
   };
   if (settings.maxAttempts < 1) throw new RangeError('maxAttempts must be at least 1');
   return settings;

@@ -1,6 +1,7 @@
 import { fieldMap } from '@choreo/contracts';
 import { deleteIdleConsumers } from './consumer-pruning';
 import { ConsumerRuntime, pause } from './consumer-runtime';
+import { applyDeadLetterRetention, RetentionResult } from './dead-letter-retention';
 import { trimConsumedEntries } from './stream-trimming';
 
 /** How often consumers that are gone (idle, nothing pending) are looked for. */
@@ -8,10 +9,12 @@ const PRUNE_EVERY_MS = 60_000;
 
 /**
  * The group-upkeep part of a StreamConsumer, loops beside delivery: samples the group's gauges
- * (pending, lag, oldest pending age), trims what every group has consumed, and removes consumers
- * that are gone. Each loop is optional (its interval 0 turns it off).
+ * (pending, lag, oldest pending age), trims what every group has consumed, removes consumers
+ * that are gone, and, where it is asked to, applies the dead-letter retention. Each loop is optional.
  */
 export class GroupUpkeep {
+  private overBound = false;
+
   constructor(private readonly runtime: ConsumerRuntime) {}
 
   /** The loops this consumer runs, per its settings; each ends when the consumer stops. */
@@ -21,6 +24,7 @@ export class GroupUpkeep {
     if (metricsIntervalMs > 0) loops.push(this.metricsLoop());
     if (trimIntervalMs > 0) loops.push(this.trimLoop());
     if (pruneConsumersIdleMs > 0) loops.push(this.pruneLoop());
+    if (this.runtime.settings.deadLetterRetention) loops.push(this.retentionLoop());
     return loops;
   }
 
@@ -71,6 +75,45 @@ export class GroupUpkeep {
         );
       }
     }
+  }
+
+  private async retentionLoop(): Promise<void> {
+    const { stopping, logger, settings } = this.runtime;
+    while (!stopping.aborted) {
+      await this.applyDeadLetterRetention().catch((error: Error) =>
+        logger.warn(`could not apply the retention of ${settings.deadLetterStream}: ${error.message}`),
+      );
+      await pause(settings.deadLetterRetention?.intervalMs ?? 0, stopping);
+    }
+  }
+
+  /** Deletes the dead letters older than the retention window and samples the dead-letter gauges. */
+  async applyDeadLetterRetention(): Promise<RetentionResult> {
+    const { redis, metrics, logger, settings } = this.runtime;
+    const retention = settings.deadLetterRetention;
+    if (!retention) throw new Error('this consumer has no deadLetterRetention');
+    const stream = settings.deadLetterStream;
+    const result = await applyDeadLetterRetention(redis, stream, retention.maxAgeMs);
+    const gauges = metrics.deadLetters;
+    const labels = { stream };
+    gauges.length.set(labels, result.length);
+    gauges.oldestAgeSeconds.set(labels, result.oldestAgeSeconds);
+    gauges.retentionSeconds.set(labels, retention.maxAgeMs / 1000);
+    gauges.alertLength.set(labels, retention.alertLength);
+    if (result.expired > 0) {
+      gauges.expired.inc(labels, result.expired);
+      logger.log(`deleted ${result.expired} dead letter(s) older than the retention window from ${stream}`);
+    }
+    // Warn once per crossing, not every pass: the gauge carries the state, the log line the moment.
+    const overBound = retention.alertLength > 0 && result.length > retention.alertLength;
+    if (overBound && !this.overBound) {
+      logger.warn(
+        `${stream} holds ${result.length} entries, over its bound of ${retention.alertLength}; ` +
+          'nothing younger than the retention window is deleted: look at them (npm run dlq -- list)',
+      );
+    }
+    this.overBound = overBound;
+    return result;
   }
 
   /** Deletes consumers of the group with nothing pending and idle past pruneConsumersIdleMs, every minute. */

@@ -12,6 +12,10 @@ export type {
 export { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy';
 export type { RetryPolicy } from './retry-policy';
 export { DeadLetterStore, moveToDeadLetters } from './dead-letters';
+export { applyDeadLetterRetention } from './dead-letter-retention';
+export type { DeadLetterRetention, RetentionResult } from './dead-letter-retention';
+export { deadLetterConfig } from './dead-letter.config';
+export type { DeadLetterConfig } from './dead-letter.config';
 export type { DeadLetter } from './dead-letters';
 export { DuplicateInFlightError, EventDedupe } from './event-dedupe';
 export type { EventDedupeOptions } from './event-dedupe';

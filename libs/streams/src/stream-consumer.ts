@@ -12,6 +12,7 @@ import {
   StreamsLogger,
 } from './consumer-options';
 import { ConsumerRuntime, Delivery, pause } from './consumer-runtime';
+import type { RetentionResult } from './dead-letter-retention';
 import { DeliveryRunner } from './delivery-runner';
 import { EventDedupe } from './event-dedupe';
 import { GroupUpkeep } from './group-upkeep';
@@ -148,6 +149,12 @@ export class StreamConsumer {
   async sampleGroupMetrics(): Promise<void> {
     if (!this.parts) throw new Error('the consumer has not been started');
     await this.parts.upkeep.sampleGroupMetrics();
+  }
+
+  /** One dead-letter retention pass now (see StreamConsumerOptions.deadLetterRetention). */
+  async applyDeadLetterRetention(): Promise<RetentionResult> {
+    if (!this.parts) throw new Error('the consumer has not been started');
+    return this.parts.upkeep.applyDeadLetterRetention();
   }
 
   private async ensureGroups(): Promise<void> {

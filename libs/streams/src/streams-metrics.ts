@@ -16,6 +16,7 @@ export class StreamsMetrics {
   readonly pending: Gauge<'stream' | 'group'>;
   readonly lag: Gauge<'stream' | 'group'>;
   readonly oldestPendingSeconds: Gauge<'stream' | 'group'>;
+  readonly deadLetters: DeadLetterMetrics;
 
   /** The metrics registered in `registry`, created on first use. */
   static for(registry: Registry): StreamsMetrics {
@@ -89,5 +90,40 @@ export class StreamsMetrics {
       labelNames: ['stream', 'group'],
       registers,
     });
+    this.deadLetters = deadLetterMetrics(registers);
   }
+}
+
+/** Gauges and counter of the dead-letter stream, sampled by the consumer that applies its retention. */
+export interface DeadLetterMetrics {
+  length: Gauge<'stream'>;
+  oldestAgeSeconds: Gauge<'stream'>;
+  expired: Counter<'stream'>;
+  retentionSeconds: Gauge<'stream'>;
+  alertLength: Gauge<'stream'>;
+}
+
+function deadLetterMetrics(registers: Registry[]): DeadLetterMetrics {
+  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['stream'], registers });
+  return {
+    length: gauge('choreo_dead_letters_length', 'Entries in the dead-letter stream (XLEN)'),
+    oldestAgeSeconds: gauge(
+      'choreo_dead_letters_oldest_age_seconds',
+      'Age of the oldest dead letter (from its entry id), 0 when there is none',
+    ),
+    expired: new Counter({
+      name: 'choreo_dead_letters_expired_total',
+      help: 'Dead letters deleted because they were older than the retention window',
+      labelNames: ['stream'],
+      registers,
+    }),
+    retentionSeconds: gauge(
+      'choreo_dead_letters_retention_seconds',
+      'Retention window of the dead-letter stream (DEAD_LETTER_RETENTION), 0 when kept forever',
+    ),
+    alertLength: gauge(
+      'choreo_dead_letters_alert_length',
+      'Length past which the dead-letter stream is over its bound (DEAD_LETTER_ALERT_LENGTH), 0 when unbounded',
+    ),
+  };
 }

@@ -216,6 +216,53 @@ describe('a changed password rolls exactly the pods that read it', () => {
   });
 });
 
+describe('the retention of dead-letters', () => {
+  const configOf = (manifests: Manifest[], app: string) =>
+    named(manifests, 'ConfigMap', `${RELEASE}-${app}`).data ?? {};
+
+  it('events, its one owner, gets DEAD_LETTER_* from its values; a change rolls events alone', () => {
+    const defaults = render(['--set', 'simulator.enabled=true']);
+    expect(configOf(defaults, 'events')).toMatchObject({
+      DEAD_LETTER_RETENTION: '14d',
+      DEAD_LETTER_ALERT_LENGTH: '10000',
+    });
+    for (const app of APPS.filter((a) => a !== 'events'))
+      expect(Object.keys(configOf(defaults, app)).filter((k) => k.startsWith('DEAD_LETTER'))).toEqual([]);
+    const changed = render([
+      '--set',
+      'simulator.enabled=true',
+      '--set',
+      'events.deadLetters.retention=36h',
+      '--set',
+      'events.deadLetters.alertLength=500',
+    ]);
+    expect(configOf(changed, 'events')).toMatchObject({
+      DEAD_LETTER_RETENTION: '36h',
+      DEAD_LETTER_ALERT_LENGTH: '500',
+    });
+    const checksum = (manifests: Manifest[]) =>
+      Object.fromEntries(
+        workloads(manifests).map((w) => [
+          w.metadata.labels?.['app.kubernetes.io/name'],
+          workloadSpec(w).template.metadata.annotations?.['checksum/config'],
+        ]),
+      );
+    const [before, after] = [checksum(defaults), checksum(changed)];
+    expect(Object.keys(before).filter((pod) => after[pod] !== before[pod])).toEqual(['events']);
+  });
+
+  it('the schema refuses a retention it cannot read, and DEAD_LETTER_* through env', () => {
+    const refused = (args: string[]) => runHelm(['template', RELEASE, CHART_ROOT, ...REGISTRY, ...args]);
+    const badWindow = refused(['--set', 'events.deadLetters.retention=2w']);
+    expect(badWindow.code).not.toBe(0);
+    expect(badWindow.stderr).toContain("at '/deadLetters/retention': '2w' does not match pattern");
+    const viaEnv = refused(['--set', 'events.env.DEAD_LETTER_RETENTION=1d']);
+    expect(viaEnv.code).not.toBe(0);
+    expect(viaEnv.stderr).toContain("invalid propertyName 'DEAD_LETTER_RETENTION'");
+    expect(refused(['--set', 'events.deadLetters.retention=0']).code).toBe(0);
+  });
+});
+
 describe('the NetworkPolicies', () => {
   const manifests = render(['--set', 'simulator.enabled=true']);
   const policies = manifests

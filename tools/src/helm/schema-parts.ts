@@ -49,6 +49,8 @@ export const RESERVED_ENV = [
   'REDIS_URL',
   'API_TOKENS',
   'TRACKING_TOKEN_SECRET',
+  'DEAD_LETTER_RETENTION',
+  'DEAD_LETTER_ALERT_LENGTH',
 ];
 
 export const envMap = (description: string): Schema => ({

@@ -33,6 +33,22 @@ import { postgresqlSchema, redisSchema } from './server-schemas';
  */
 export const CHART_ROOT = path.resolve(__dirname, '../../../charts/choreo');
 
+// The retention of dead-letters, which the events app owns (libs/streams dead-letter.config.ts).
+const deadLetterRetention = object(
+  'Retention of the dead-letters stream.',
+  {
+    retention: {
+      type: ['string', 'integer'],
+      description: 'DEAD_LETTER_RETENTION: 14d, 36h, 90m; 0: forever.',
+      pattern: '^(0|[1-9][0-9]{0,5}(m|h|d))$',
+      minimum: 0,
+      maximum: 0,
+    },
+    alertLength: integer('DEAD_LETTER_ALERT_LENGTH: length that raises the alarm; 0: none.', 0, 100_000_000),
+  },
+  ['retention', 'alertLength'],
+);
+
 /** The values of one app subchart. */
 export function appSchema(app: AppName): Schema {
   // The relay owns the one replication slot: a second replica could never become ready.
@@ -57,6 +73,7 @@ export function appSchema(app: AppName): Schema {
           pullPolicy: string('Image pull policy.', { enum: ['', ...PULL_POLICIES] }),
         }),
         logLevel: string('LOG_LEVEL of this app; empty: global.logLevel.', { enum: ['', ...LOG_LEVELS] }),
+        ...(app === 'events' ? { deadLetters: deadLetterRetention } : {}),
         env: envMap('Extra plain environment variables of this app.'),
         extraEnv: {
           type: 'array',

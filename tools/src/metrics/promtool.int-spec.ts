@@ -41,12 +41,22 @@ describe('/metrics passes `promtool check metrics`', () => {
     streams.handled.inc(labels);
     streams.failed.inc(labels);
     streams.pending.set({ stream: 'orders', group: 'events' }, 1);
+    const deadLetters = { stream: 'dead-letters' };
+    streams.deadLetters.length.set(deadLetters, 3);
+    streams.deadLetters.oldestAgeSeconds.set(deadLetters, 86_400);
+    streams.deadLetters.expired.inc(deadLetters, 2);
+    streams.deadLetters.retentionSeconds.set(deadLetters, 1_209_600);
+    streams.deadLetters.alertLength.set(deadLetters, 10_000);
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     expect((await fetch(`${base}/ping`)).status).toBe(200);
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toContain('http_requests_total{');
     expect(text).toContain('nodejs_active_handles{');
     expect(text).toContain('choreo_stream_events_handled_total{');
+    expect(text).toContain('choreo_dead_letters_length{stream="dead-letters",app="promtool"} 3');
+    expect(text).toContain(
+      'choreo_dead_letters_oldest_age_seconds{stream="dead-letters",app="promtool"} 86400',
+    );
     expect(await promtoolProblems(text)).toBe('');
   });
 

@@ -42,6 +42,10 @@ is the same for every app and APP=<chart name> picks which one runs (docker/Dock
 {{- with .Values.global.otelExporterOtlpEndpoint }}
 {{- $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" . }}
 {{- end }}
+{{- with .Values.deadLetters }}
+{{- $_ := set $data "DEAD_LETTER_RETENTION" (toString .retention) }}
+{{- $_ := set $data "DEAD_LETTER_ALERT_LENGTH" (toString (int .alertLength)) }}
+{{- end }}
 {{- range $name, $value := .Values.global.env }}
 {{- $_ := set $data $name (toString $value) }}
 {{- end }}
