@@ -13,6 +13,7 @@ export * from './filter-operators';
 export * from './filters';
 export * from './list-query';
 export * from './write-request';
+export * from './postgrest-write';
 export * from './entity-json-schemas';
 export * from './openapi';
 export * from './entities.config';

@@ -36,17 +36,20 @@ export interface ListStatement {
  */
 export const CURSOR_COLUMN = '_cursor';
 
+/** One item of `select=`: every column (`*`), or a column and the name it is answered under. */
+export type SelectItem = '*' | { column: string; alias: string };
+
 /**
- * The SELECT list of `select=`: `*`, `field`, `alias:field` (PostgREST's rename), comma-separated;
- * `*` when absent. Embedding, casts and JSON paths are refused by name.
+ * The items of `select=`: `*`, `field`, `alias:field` (PostgREST's rename), comma-separated; `*`
+ * when absent. Embedding, casts and JSON paths are refused by name.
  */
-export function selectList(
+export function selectItems(
   select: string | undefined,
   columns: Map<string, FilterColumn>,
   problems: FieldProblem[],
-): string {
-  if (select === undefined || select.trim() === '*') return '*';
-  const items: string[] = [];
+): SelectItem[] {
+  if (select === undefined || select.trim() === '*') return ['*'];
+  const items: SelectItem[] = [];
   const seen = new Set<string>();
   for (const raw of select.split(',')) {
     const item = raw.trim();
@@ -77,11 +80,28 @@ export function selectList(
     }
     if (seen.has(alias)) continue;
     seen.add(alias);
-    items.push(alias === name ? quoteIdent(name) : `${quoteIdent(name)} AS ${quoteIdent(alias)}`);
+    items.push({ column: name, alias });
   }
   if (items.length === 0 && problems.every((p) => p.field !== 'select'))
     problems.push({ field: 'select', message: 'names no field' });
-  return items.join(', ');
+  return items;
+}
+
+/** The SELECT (or RETURNING) list of `select=`; see selectItems. */
+export function selectList(
+  select: string | undefined,
+  columns: Map<string, FilterColumn>,
+  problems: FieldProblem[],
+): string {
+  return selectItems(select, columns, problems)
+    .map((item) =>
+      item === '*'
+        ? '*'
+        : item.alias === item.column
+          ? quoteIdent(item.column)
+          : `${quoteIdent(item.column)} AS ${quoteIdent(item.alias)}`,
+    )
+    .join(', ');
 }
 
 function single(input: QueryInput, key: string, problems: FieldProblem[]): string | undefined {

@@ -3,7 +3,7 @@ import { SqlValue, quoteIdent } from './sql-text';
 import { EntityError } from './errors';
 import { filterConditions, filterableColumns } from './filters';
 import { QueryInput, StatementBuilder, splitList } from './query-syntax';
-import { selectList } from './list-query';
+import { selectItems, selectList } from './list-query';
 
 /** The rows a PATCH or DELETE by filter touches: its WHERE, the values it uses, and what it returns. */
 export interface FilteredWrite {
@@ -39,7 +39,7 @@ export function filteredWrite(
   if (sql.problems.length === 0 && conditions.length === 0) {
     sql.problems.push({
       field: 'filter',
-      message: `${verb} /crud/${model.name} needs at least one filter (e.g. ?${model.primaryKey.name}=eq.…); an unfiltered ${verb} would touch every row`,
+      message: `${verb} of ${model.name} rows needs at least one filter (e.g. ?${model.primaryKey.name}=eq.…); an unfiltered ${verb} would touch every row`,
     });
   }
   if (sql.problems.length > 0) throw EntityError.invalid(sql.problems, 'query');
@@ -52,6 +52,28 @@ export function writeReturning(model: EntityModel, input: QueryInput): string {
   const returning = selectList(single(input, 'select'), filterableColumns(model), problems);
   if (problems.length > 0) throw EntityError.invalid(problems, 'query');
   return returning;
+}
+
+/**
+ * What a write answers for each full row it wrote, as `select=` names it: the same columns and
+ * renames as `writeReturning` gives in SQL, for a caller that needs the whole row too (the events
+ * path records it in its event).
+ */
+export function writeProjection(
+  model: EntityModel,
+  input: QueryInput,
+): (row: Record<string, unknown>) => Record<string, unknown> {
+  const problems: { field: string; message: string }[] = [];
+  const items = selectItems(single(input, 'select'), filterableColumns(model), problems);
+  if (problems.length > 0) throw EntityError.invalid(problems, 'query');
+  if (items.length === 1 && items[0] === '*') return (row) => row;
+  return (row) => {
+    const projected: Record<string, unknown> = {};
+    for (const item of items)
+      if (item === '*') Object.assign(projected, row);
+      else projected[item.alias] = row[item.column];
+    return projected;
+  };
 }
 
 /**

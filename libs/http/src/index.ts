@@ -11,3 +11,4 @@ export * from './jwt';
 export * from './rate-limit';
 export * from './edge.config';
 export * from './edge.providers';
+export * from './postgrest-request';

@@ -1,22 +1,26 @@
-import { v7 as uuidv7 } from 'uuid';
 import {
   DEFAULT_LIST_LIMITS,
-  EntityError,
   EntityModel,
+  InsertConflict,
   ListLimits,
   QueryInput,
   SqlValue,
-  WriteValues,
   buildListStatement,
-  columnList,
   conflictTarget,
   filteredWrite,
   quoteIdent,
   validateWrite,
   writeReturning,
 } from '@choreo/entities';
-import { Queryable, Tx, sqlState } from './database';
-import { EntityPage, EntityRepository, translateWriteError } from './entity.repository';
+import { Queryable, Tx } from './database';
+import { EntityPage, EntityRepository } from './entity.repository';
+import {
+  insertStatement,
+  runEntityWrite,
+  translateFilterError,
+  updateStatement,
+  validateInserts,
+} from './entity-write-sql';
 
 /** How `Prefer: count=…` counts: exactly, the planner's estimate, or exact when the estimate is small. */
 export type CountMode = 'exact' | 'planned' | 'estimated';
@@ -26,31 +30,6 @@ export interface CountedPage extends EntityPage {
   /** The offset of the first row (0 after a cursor). */
   offset: number;
   total?: number;
-}
-
-// PostgreSQL's refusals of a filter operand that only it can judge: a regular expression, a text
-// search query or configuration, an operand too complex. The client's doing: 400, never a 500.
-const BAD_FILTER_STATES: Record<string, string> = {
-  '2201B': 'is not a valid regular expression',
-  '22025': 'is not a valid LIKE pattern',
-  '42601': 'is not a valid text search query',
-  '42704': 'names no text search configuration',
-  '22P02': 'is not a valid value for the field',
-  '22021': 'has a character PostgreSQL cannot store',
-  '54000': 'is too complex',
-  '54001': 'is too complex',
-};
-
-/** Maps PostgreSQL's refusal of a filter to a 400 naming the filters; anything else passes through. */
-export function translateFilterError(error: unknown, input: QueryInput): unknown {
-  const why = BAD_FILTER_STATES[sqlState(error) ?? ''];
-  if (!why) return error;
-  const reserved = new Set(['select', 'order', 'limit', 'offset', 'cursor', 'columns', 'on_conflict']);
-  const filters = Object.keys(input).filter((k) => !reserved.has(k));
-  return EntityError.invalid(
-    [{ field: filters.join(',') || 'filter', message: `a filter operand ${why}` }],
-    'query',
-  );
 }
 
 /**
@@ -113,15 +92,8 @@ export class EntityBulkRepository {
     const model = this.rows.catalog.get(entity);
     const write = filteredWrite(model, query, 'PATCH');
     const values = validateWrite(model, patch, 'patch');
-    const params = [...write.values];
-    const assignments = [...values].map(([column, value]) => {
-      params.push(value);
-      return `${quoteIdent(column)} = $${params.length}`;
-    });
-    const text =
-      `UPDATE ${quoteIdent(model.table)} SET ${assignments.join(', ')}, "version" = "version" + 1, "updated_at" = now()` +
-      `${write.where} RETURNING ${write.returning}`;
-    return this.write(tx, model, text, params, query);
+    const where = { text: write.where, values: write.values };
+    return runEntityWrite(tx, model, updateStatement(model, where, values, write.returning), query);
   }
 
   /** `DELETE /crud/:entity?filters`: every matching row, returned as it was. */
@@ -129,7 +101,7 @@ export class EntityBulkRepository {
     const model = this.rows.catalog.get(entity);
     const write = filteredWrite(model, query, 'DELETE');
     const text = `DELETE FROM ${quoteIdent(model.table)}${write.where} RETURNING ${write.returning}`;
-    return this.write(tx, model, text, write.values, query);
+    return runEntityWrite(tx, model, { text, values: write.values }, query);
   }
 
   /**
@@ -142,67 +114,17 @@ export class EntityBulkRepository {
     tx: Tx,
     entity: string,
     bodies: unknown[],
-    options: { query: QueryInput; conflict?: { onConflict?: string; ignoreDuplicates: boolean } },
+    options: { query: QueryInput; conflict?: InsertConflict },
   ): Promise<Record<string, unknown>[]> {
     const model = this.rows.catalog.get(entity);
-    const conflict = options.conflict;
-    const target = conflict && conflictTarget(model, conflict.onConflict);
-    const returning = writeReturning(model, options.query);
-    const problems = [];
-    const rows: WriteValues[] = [];
-    for (const [i, body] of bodies.entries()) {
-      try {
-        const values = validateWrite(
-          model,
-          body,
-          conflict ? 'upsert' : 'create',
-          bodies.length === 1 ? [] : [i],
-        );
-        if (model.primaryKey.type === 'uuid' && !values.has(model.primaryKey.name))
-          values.set(model.primaryKey.name, uuidv7());
-        rows.push(values);
-      } catch (error) {
-        if (!(error instanceof EntityError)) throw error;
-        problems.push(...error.problems);
-      }
-    }
-    if (problems.length > 0) throw EntityError.invalid(problems, 'body');
-    const table = quoteIdent(model.table);
+    const { conflict, query } = options;
+    const target = conflict && { ...conflict, target: conflictTarget(model, conflict.onConflict) };
+    const returning = writeReturning(model, query);
     const stored: Record<string, unknown>[] = [];
-    for (const values of rows) {
-      const columns = [...values.keys()];
-      let onConflict = '';
-      if (target && conflict) {
-        const updates = columns
-          .filter((c) => !target.includes(c))
-          .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
-        onConflict =
-          conflict.ignoreDuplicates || updates.length === 0
-            ? ` ON CONFLICT (${columnList(target)}) DO NOTHING`
-            : ` ON CONFLICT (${columnList(target)}) DO UPDATE SET ${updates.join(', ')},` +
-              ` "version" = ${table}."version" + 1, "updated_at" = now()`;
-      }
-      const text =
-        columns.length === 0
-          ? `INSERT INTO ${table} DEFAULT VALUES RETURNING ${returning}`
-          : `INSERT INTO ${table} (${columnList(columns)}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})` +
-            `${onConflict} RETURNING ${returning}`;
-      stored.push(...(await this.write(tx, model, text, [...values.values()], options.query)));
-    }
+    for (const values of validateInserts(model, bodies, conflict !== undefined))
+      stored.push(
+        ...(await runEntityWrite(tx, model, insertStatement(model, values, returning, target), query)),
+      );
     return stored;
-  }
-
-  private async write(
-    tx: Queryable,
-    model: EntityModel,
-    text: string,
-    values: SqlValue[],
-    query: QueryInput,
-  ): Promise<Record<string, unknown>[]> {
-    try {
-      return (await tx.query(text, values)).rows;
-    } catch (error) {
-      throw translateFilterError(translateWriteError(model, error), query);
-    }
   }
 }

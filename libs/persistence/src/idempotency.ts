@@ -46,15 +46,15 @@ export interface IdempotentRequest {
  * Runs `work` at most once per Idempotency-Key, inside the caller's transaction: a new key runs it
  * and stores its response with the write; a retry of the same request gets the stored response
  * (`replayed: true`) and nothing runs; the key with another request throws IdempotencyKeyReusedError.
- * Without a key, `work` simply runs. See `beginIdempotentRequest` for concurrent retries.
+ * Without a request or key, `work` simply runs. See `beginIdempotentRequest` for concurrent retries.
  */
 export async function withIdempotency<B>(
   tx: Queryable,
-  request: IdempotentRequest,
+  request: IdempotentRequest | undefined,
   work: () => Promise<StoredResponse<B>>,
 ): Promise<{ response: StoredResponse<B>; replayed: boolean }> {
-  const { key } = request;
-  if (key === undefined) return { response: await work(), replayed: false };
+  const key = request?.key;
+  if (request === undefined || key === undefined) return { response: await work(), replayed: false };
   const fingerprint = requestFingerprint(request.method, request.path, request.body);
   const stored = await beginIdempotentRequest(tx, key, fingerprint);
   // A replayed body is the JSON that was stored: what the first answer sent, not its in-memory form.

@@ -3,6 +3,8 @@ export * from './migrations';
 export * from './schema-sync';
 export * from './entity.repository';
 export * from './entity-bulk.repository';
+export * from './entity-write-sql';
+export * from './entity-changes.repository';
 export * from './outbox';
 export * from './inbox';
 export * from './idempotency';

@@ -13,40 +13,23 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { QueryInput, nextPageLink } from '@choreo/entities';
+import { nextPageLink } from '@choreo/entities';
 import {
   BearerAuthGuard,
   RateLimitGuard,
-  acceptedShape,
+  answerWritten,
+  asksPostgrestWrite,
   contentRange,
   etagOf,
   parseIfMatch,
-  parsePrefer,
   parseRange,
+  postgrestAskOf,
+  rawQueryOf,
   shapeRows,
 } from '@choreo/http';
 import { JsonBodyGuard } from '@choreo/runtime';
 import { EntityRow } from '@choreo/persistence';
-import { CrudService, PostgrestAsk } from './crud.service';
-
-/**
- * The raw query string, repeated keys as arrays. Read from the URL rather than `req.query` so a
- * bracket syntax (`a[b]=c`) stays a plain, unknown key whatever query parser the platform is set to.
- */
-function queryOf(request: FastifyRequest): QueryInput {
-  const query: Record<string, string | string[]> = {};
-  const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
-  for (const [key, value] of new URLSearchParams(search)) {
-    const previous = query[key];
-    query[key] =
-      previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
-  }
-  return query;
-}
-
-function askOf(request: FastifyRequest): PostgrestAsk {
-  return { prefer: parsePrefer(request.headers.prefer), shape: acceptedShape(request.headers.accept) };
-}
+import { CrudService } from './crud.service';
 
 function withEtag(reply: FastifyReply, row: EntityRow): EntityRow {
   void reply.header('ETag', etagOf(row));
@@ -69,8 +52,8 @@ export class CrudController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const query = queryOf(request);
-    const { prefer, shape } = askOf(request);
+    const query = rawQueryOf(request);
+    const { prefer, shape } = postgrestAskOf(request);
     const range = parseRange(request.headers.range as string | undefined);
     // A Range header pages like limit/offset; the query string wins where it says something.
     if (range && query.offset === undefined && query.cursor === undefined)
@@ -90,7 +73,7 @@ export class CrudController {
 
   @Get(':entity/queries/:name')
   runQuery(@Param('entity') entity: string, @Param('name') name: string, @Req() request: FastifyRequest) {
-    return this.crud.runQuery(entity, name, queryOf(request));
+    return this.crud.runQuery(entity, name, rawQueryOf(request));
   }
 
   @Get(':entity/:id')
@@ -110,14 +93,9 @@ export class CrudController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const query = queryOf(request);
-    const ask = askOf(request);
-    const postgrest =
-      ask.prefer.return !== undefined ||
-      ask.prefer.resolution !== undefined ||
-      ask.shape.singleObject ||
-      Object.keys(query).length > 0;
-    if (!postgrest) {
+    const query = rawQueryOf(request);
+    const ask = postgrestAskOf(request);
+    if (!asksPostgrestWrite(ask, query)) {
       // choreo's own answer when nothing PostgREST-specific was asked: the row (or rows) written.
       const created = await this.crud.create(entity, body);
       if (Array.isArray(created)) return created;
@@ -129,7 +107,7 @@ export class CrudController {
     const key = this.crud.primaryKeyOf(entity);
     if (rows.length === 1 && rows[0][key] !== undefined)
       void reply.header('Location', `/crud/${entity}/${encodeURIComponent(String(rows[0][key]))}`);
-    return this.written(reply, rows, ask, 201);
+    return answerWritten(reply, rows, ask, 201);
   }
 
   @Patch(':entity')
@@ -139,9 +117,9 @@ export class CrudController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const ask = askOf(request);
-    const rows = await this.crud.updateWhere(entity, queryOf(request), patch, ask);
-    return this.written(reply, rows, ask, 204);
+    const ask = postgrestAskOf(request);
+    const rows = await this.crud.updateWhere(entity, rawQueryOf(request), patch, ask);
+    return answerWritten(reply, rows, ask, 204);
   }
 
   @Delete(':entity')
@@ -150,9 +128,9 @@ export class CrudController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const ask = askOf(request);
-    const rows = await this.crud.deleteWhere(entity, queryOf(request), ask);
-    return this.written(reply, rows, ask, 204);
+    const ask = postgrestAskOf(request);
+    const rows = await this.crud.deleteWhere(entity, rawQueryOf(request), ask);
+    return answerWritten(reply, rows, ask, 204);
   }
 
   @Patch(':entity/:id')
@@ -174,21 +152,5 @@ export class CrudController {
     @Headers('if-match') ifMatch: string | undefined,
   ): Promise<void> {
     await this.crud.remove(entity, id, parseIfMatch(ifMatch));
-  }
-
-  /**
-   * PostgREST's answer to a write: with `return=representation` the rows (an array, or the one
-   * object for the single-object type) and 201/200; otherwise no body and 201/204.
-   */
-  private written(reply: FastifyReply, rows: Record<string, unknown>[], ask: PostgrestAsk, bare: 201 | 204) {
-    const counted = ask.prefer.count !== undefined ? rows.length : undefined;
-    void reply.header('Content-Range', contentRange(0, rows.length, counted).header);
-    if (ask.prefer.applied.length > 0) void reply.header('Preference-Applied', ask.prefer.applied.join(', '));
-    if (ask.prefer.return === 'representation') {
-      void reply.status(bare === 201 ? 201 : 200);
-      return shapeRows(rows, ask.shape);
-    }
-    void reply.status(bare);
-    return undefined;
   }
 }

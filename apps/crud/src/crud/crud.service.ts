@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityError, QueryInput, applyColumns } from '@choreo/entities';
-import { JsonShape, Preferences, notOneRow } from '@choreo/http';
+import { QueryInput, batchBodies, checkWritten, insertRequest } from '@choreo/entities';
+import type { PostgrestAsk } from '@choreo/http';
 import {
   CountedPage,
   CountMode,
@@ -9,15 +9,6 @@ import {
   EntityRepository,
   EntityRow,
 } from '@choreo/persistence';
-
-/** A batch POST writes at most this many rows in its one transaction. */
-export const MAX_BATCH = 1000;
-
-/** What a PostgREST-style request asked for beyond its URL: its preferences and the body shape. */
-export interface PostgrestAsk {
-  prefer: Preferences;
-  shape: JsonShape;
-}
 
 /**
  * The crud path: each request is one statement (a batch or a write by filter one transaction)
@@ -47,7 +38,7 @@ export class CrudService {
   create(entity: string, body: unknown): Promise<EntityRow | EntityRow[]> {
     // One row is one INSERT: atomic on its own, no BEGIN/COMMIT round trips needed.
     if (!Array.isArray(body)) return this.entities.insert(this.db, entity, body);
-    return this.db.transaction((tx) => this.entities.insertMany(tx, entity, batch(body)));
+    return this.db.transaction((tx) => this.entities.insertMany(tx, entity, batchBodies(body)));
   }
 
   /** POST with PostgREST's preferences: `columns`, upsert resolution, rows as `select` names them. */
@@ -57,18 +48,7 @@ export class CrudService {
     query: QueryInput,
     ask: PostgrestAsk,
   ): Promise<Record<string, unknown>[]> {
-    const model = this.entities.catalog.get(entity);
-    const columns = typeof query.columns === 'string' ? query.columns : undefined;
-    const bodies = applyColumns(
-      model,
-      Array.isArray(body) ? batch(body) : [body],
-      columns,
-      ask.prefer.missing === 'default',
-    );
-    const onConflict = typeof query.on_conflict === 'string' ? query.on_conflict : undefined;
-    const conflict = ask.prefer.resolution
-      ? { onConflict, ignoreDuplicates: ask.prefer.resolution === 'ignore-duplicates' }
-      : undefined;
+    const { bodies, conflict } = insertRequest(this.entities.catalog.get(entity), body, query, ask);
     return this.checked(ask, (tx) => this.bulk.insert(tx, entity, bodies, { query, conflict }));
   }
 
@@ -92,30 +72,15 @@ export class CrudService {
     return this.entities.runQuery(this.db, entity, name, params);
   }
 
-  /**
-   * Runs a write in a transaction that rolls back when its rows break what the request demanded:
-   * one object for the single-object type (406), at most `max-affected` with `handling=strict` (400).
-   */
+  /** Runs a write in a transaction that rolls back when its rows break what the request demanded. */
   private checked(
     ask: PostgrestAsk,
     write: Parameters<Database['transaction']>[0],
   ): Promise<Record<string, unknown>[]> {
     return this.db.transaction(async (tx) => {
       const rows = (await write(tx)) as Record<string, unknown>[];
-      if (ask.shape.singleObject && rows.length !== 1) throw notOneRow(rows.length);
-      const max = ask.prefer.maxAffected;
-      if (max !== undefined && rows.length > max)
-        throw EntityError.invalid(
-          [{ field: 'Prefer', message: `max-affected=${max}, and the write touched ${rows.length} rows` }],
-          'header',
-        );
+      checkWritten(rows, ask);
       return rows;
     });
   }
-}
-
-function batch(body: unknown[]): unknown[] {
-  if (body.length === 0 || body.length > MAX_BATCH)
-    throw EntityError.invalid([{ field: 'body', message: `an array of 1 to ${MAX_BATCH} objects` }], 'body');
-  return body;
 }
