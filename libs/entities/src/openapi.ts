@@ -71,6 +71,10 @@ export function entitiesOpenApi(
     fragment.tags?.push({ name: model.name, description: model.description ?? `the ${model.name} entity` });
     const idParam = { name: 'id', in: 'path', required: true, schema: primaryKeySchema(model) };
     const etag = { ETag: { description: 'the row version, for If-Match', schema: { type: 'string' } } };
+    // A change can only collide on a unique field; a POST also on an explicit primary key.
+    const uniqueConflict = model.indexes.some((index) => index.unique)
+      ? { '409': errorResponse('a unique field already has that value') }
+      : {};
     fragment.paths[`${basePath}/${model.name}`] = {
       get: {
         tags,
@@ -153,7 +157,7 @@ export function entitiesOpenApi(
         security,
         parameters: [...filterOnly, prefer],
         requestBody: { required: true, content: json(ref(`${name}Patch`)) },
-        responses: { ...bulk('updated'), '409': errorResponse('a unique field already has that value') },
+        responses: { ...bulk('updated'), ...uniqueConflict },
       },
       delete: {
         tags,
@@ -195,7 +199,7 @@ export function entitiesOpenApi(
           '400': errorResponse('invalid fields, each named'),
           ...unauthorized,
           '404': errorResponse('no such row'),
-          '409': errorResponse('a unique field already has that value'),
+          ...uniqueConflict,
           '412': errorResponse('the row changed since that ETag'),
           '415': errorResponse('not application/json'),
         },

@@ -2,11 +2,13 @@ import { Controller, Headers, HttpCode, Inject, Param, Post, UseGuards } from '@
 import {
   ApiError,
   RateLimitGuard,
+  validateWith,
   signTrackingToken,
   verifyTrackingToken,
   type TrackingOptions,
   type TrackingToken,
 } from '@choreo/http';
+import { orderIdParams } from './order.dto';
 import { TRACKING_OPTIONS } from './orders.service';
 
 /**
@@ -26,6 +28,7 @@ export class TrackingTokenController {
     @Param('id') orderId: string,
     @Headers('authorization') authorization: string | undefined,
   ): Promise<TrackingToken> {
+    validateWith(orderIdParams, { id: orderId }, 'path');
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (!token) {
       throw new ApiError(
