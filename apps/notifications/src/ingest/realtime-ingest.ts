@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ChannelStore, PublicationBody, PublishResult } from '../channels/channel-store';
 import type { RealtimeMetrics } from '../gateway/realtime-metrics';
 import type { OrderTimelineStore } from '../read-model/order-timeline.store';
+import { aggregateStateKey } from './aggregate-state-key';
 
 /** An event that cannot be published yet: its predecessor is missing. Left pending, it is retried after it. */
 export class PredecessorMissingError extends Error {
@@ -119,7 +120,7 @@ export class RealtimeIngest {
     const rule = typeof data['rule'] === 'string' ? data['rule'] : event.subject;
     if (!rule) throw new UnusableEventError(`aggregate ${event.id} names no rule`);
     const channel = Channels.aggregates(rule);
-    const result = await this.channels.publishNext(channel, body(event), event.id, windowKey(data));
+    const result = await this.channels.publishNext(channel, body(event), event.id, aggregateStateKey(data));
     this.record('aggregates', channel, event, result);
   }
 
@@ -134,18 +135,4 @@ export class RealtimeIngest {
 
 function body(event: EventEnvelope): PublicationBody {
   return { event: event.type, id: event.id, time: event.time, data: event.data };
-}
-
-/**
- * The state key of an aggregate value: its window, so a slow connection gets the latest value per
- * window. A value without a window is a plain publication (never coalesced).
- */
-function windowKey(data: Record<string, unknown>): string | undefined {
-  // One state per group and window: keyed by the window alone, the groups of one window (products per
-  // category) would replace each other in the queue and in the snapshot.
-  const parts = ['key', 'window_start', 'window']
-    .map((name) => data[name])
-    .filter((value) => typeof value === 'string' || typeof value === 'number')
-    .map(String);
-  return parts.length > 0 ? parts.join('@') : undefined;
 }
