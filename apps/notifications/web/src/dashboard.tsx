@@ -3,16 +3,18 @@ import uPlot from 'uplot';
 import { Channels } from '@choreo/contracts';
 import type { RealtimeClient } from '@choreo/realtime-client';
 import { applyAggregateSnapshot, applyResult, byGroup, RuleWindows, series } from './aggregate-state';
+import { timeAxisRange, timeTickLabel } from './time-axis';
 
 /** The shipped rules the dashboard charts (aggregations/orders.yaml, entities/product.yaml). */
 const CHARTS = [
-  { rule: 'orders_per_minute', title: 'Orders per minute', measure: 'orders', kind: 'time' },
-  { rule: 'revenue_5m', title: 'Revenue per 5 minutes', measure: 'revenue', kind: 'time' },
+  { rule: 'orders_per_minute', title: 'Orders per minute', measure: 'orders', kind: 'time', windowS: 60 },
+  { rule: 'revenue_5m', title: 'Revenue per 5 minutes', measure: 'revenue', kind: 'time', windowS: 300 },
   {
     rule: 'delivery_time_5m',
     title: 'Average delivery time (s)',
     measure: 'average_delivery_s',
     kind: 'time',
+    windowS: 300,
   },
   { rule: 'products_per_category', title: 'Products per category', measure: 'products', kind: 'groups' },
 ] as const;
@@ -66,7 +68,7 @@ function RuleChart({ chart, client, token }: { chart: Chart; client: RealtimeCli
       </figcaption>
       {problem && <p class="error">{problem}</p>}
       {chart.kind === 'time' ? (
-        <TimeChart xs={xs.slice(-60)} ys={ys.slice(-60)} label={chart.measure} />
+        <TimeChart xs={xs.slice(-60)} ys={ys.slice(-60)} label={chart.measure} windowS={chart.windowS} />
       ) : (
         <Bars rows={groups} />
       )}
@@ -79,7 +81,8 @@ function formatNumber(value: number): string {
 }
 
 /** A uPlot line chart, created once and fed new data on every change. */
-function TimeChart({ xs, ys, label }: { xs: number[]; ys: (number | null)[]; label: string }) {
+function TimeChart(props: { xs: number[]; ys: (number | null)[]; label: string; windowS: number }) {
+  const { xs, ys, label, windowS } = props;
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot>();
   useEffect(() => {
@@ -90,17 +93,19 @@ function TimeChart({ xs, ys, label }: { xs: number[]; ys: (number | null)[]; lab
         height: 140,
         legend: { show: false },
         cursor: { show: false },
+        scales: { x: { time: true, range: (self) => timeAxisRange(self.data[0], windowS) } },
         series: [
           {},
           { label, stroke: '#2563eb', width: 2, fill: 'rgba(37,99,235,0.12)', points: { size: 6 } },
         ],
-        axes: [{ size: 30 }, { size: 40 }],
+        // At least 60 px between time ticks, so labels like 19:45:30 never run into each other.
+        axes: [{ size: 30, space: 60, values: (_, splits) => splits.map(timeTickLabel) }, { size: 40 }],
       },
       [[], []],
       host.current,
     );
     return () => plot.current?.destroy();
-  }, [label]);
+  }, [label, windowS]);
   useEffect(() => plot.current?.setData([xs, ys]), [xs.join(), ys.join()]);
   return <div ref={host} class="plot" />;
 }
