@@ -12,7 +12,7 @@ export const SCREENSHOT_DIR = path.resolve(__dirname, '../../../tmp/e2e');
 export interface Browser {
   readonly context: BrowserContext;
   newPage(): Promise<Page>;
-  /** Saves a full-page screenshot as tmp/e2e/<name>.png and returns its path. */
+  /** Saves a full-page screenshot as tmp/e2e/<name>.png, prints its path and returns it. */
   screenshot(page: Page, name: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -44,6 +44,7 @@ export async function launchChromium(): Promise<Browser> {
     async screenshot(page, name) {
       const file = path.join(SCREENSHOT_DIR, `${name}.png`);
       await page.screenshot({ path: file, fullPage: true });
+      console.log(`screenshot: ${file}`);
       return file;
     },
     async close() {

@@ -11,6 +11,8 @@ export interface TcpProxy {
    * happens meanwhile must reach the client through its resume.
    */
   cut(downForMs?: number): void;
+  /** Ends an outage `cut` began: new connections are accepted again. */
+  restore(): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,9 @@ export async function startTcpProxy(targetPort: number, port = 0): Promise<TcpPr
     cut(downForMs = 0) {
       downUntil = Date.now() + downForMs;
       for (const socket of sockets) socket.resetAndDestroy();
+    },
+    restore() {
+      downUntil = 0;
     },
     async close() {
       for (const socket of sockets) socket.destroy();
