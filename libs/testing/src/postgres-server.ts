@@ -200,7 +200,13 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
       return urlFor(name);
     },
     kill: (signal = 'SIGKILL') => stopGroup(child, signal),
-    restart: launch,
+    async restart() {
+      // A second postmaster on a running one's data directory exits at once, while the probe below
+      // still reaches the first: without this check a "restart" would silently restart nothing.
+      if (child.exitCode === null && child.signalCode === null)
+        throw new Error(`PostgreSQL on port ${port} is running: kill() it before restart()`);
+      await launch();
+    },
     async stop() {
       // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
       await stopGroup(child, 'SIGINT');

@@ -6,6 +6,7 @@ import type { PostgresServer, RedisServer } from '@choreo/testing';
 import { waitFor } from '@choreo/testing';
 import type { AppName, LiveStack } from '../e2e/live-stack';
 import { OrderTrackers } from './order-trackers';
+import { compareAggregates, ReportRow } from './aggregate-check';
 import { judgeTimelines, TimelineVerdict } from './timeline-check';
 
 export interface SoakOptions {
@@ -29,8 +30,12 @@ export interface SoakOptions {
 }
 
 export interface SoakReport {
-  rows: [string, string, boolean | undefined][];
+  rows: ReportRow[];
   ok: boolean;
+  /** What it did: orders placed, faults injected (in order), client connections dropped. */
+  placed: number;
+  faults: string[];
+  drops: number;
   failures: string[];
   timelines: TimelineVerdict;
 }
@@ -145,7 +150,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   trackers.close();
 
   const s = await statuses();
-  const rows: SoakReport['rows'] = [
+  const rows: ReportRow[] = [
     [
       'orders placed',
       `${counts.placed} (${counts.retried} retries through faults)`,
@@ -185,7 +190,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   if (unexpectedDead.length)
     failures.push(`dead letters not injected: ${unexpectedDead.slice(0, 5).join(', ')}`);
   const ok = rows.every(([, , verdict]) => verdict !== false) && failures.length === 0;
-  return { rows, ok, failures, timelines };
+  return {
+    rows,
+    ok,
+    failures,
+    timelines,
+    placed: counts.placed,
+    faults: counts.chaos,
+    drops: trackers.drops,
+  };
 }
 
 /** The table the soak prints. */
@@ -226,8 +239,11 @@ async function chaos(options: SoakOptions, round: number): Promise<string> {
     return 'redis SIGKILL + restart';
   }
   if (pick === 3) {
+    // Alternately a crash and a fast shutdown (rolls back open transactions), then a start.
+    const crash = round % 8 === 7;
+    await options.postgres.kill(crash ? 'SIGKILL' : 'SIGINT');
     await options.postgres.restart();
-    return 'postgresql restart';
+    return crash ? 'postgresql SIGKILL + restart' : 'postgresql restart';
   }
   const app = CHAOS_APPS[Math.floor(Math.random() * CHAOS_APPS.length)];
   options.stack.killApp(app);
@@ -256,82 +272,6 @@ async function pendingEntries(redis: Redis): Promise<number> {
 async function deadLetters(redis: Redis): Promise<string[]> {
   const entries = await redis.xrange(Streams.deadLetters, '-', '+');
   return entries.map(([, fields]) => fields[fields.indexOf('dlq_id') + 1]);
-}
-
-type Settle = (what: string, probe: () => Promise<boolean>) => Promise<void>;
-
-/** Each shipped aggregate against a query over the same rows. */
-async function compareAggregates(
-  aggregatorUrl: string,
-  pool: Pool,
-  settle: Settle,
-): Promise<SoakReport['rows']> {
-  const windows = async (rule: string) =>
-    (
-      (await (await fetch(`${aggregatorUrl}/aggregates/${rule}?limit=1000`)).json()) as {
-        windows: { key: unknown[]; values: Record<string, number | string> }[];
-      }
-    ).windows;
-  const sum = async (rule: string, measure: string) =>
-    (await windows(rule)).reduce((acc, w) => acc + Number(w.values[measure] ?? 0), 0);
-  const truth = async () => {
-    const orders = await pool.query<{ n: string; revenue: string; delivered: string }>(
-      "select count(*) as n, coalesce(sum(total), 0) as revenue, count(*) filter (where status = 'delivered') as delivered from orders",
-    );
-    const categories = await pool.query<{ category: string | null; n: string }>(
-      'select category, count(*) as n from product group by category',
-    );
-    return {
-      orders: Number(orders.rows[0].n),
-      revenue: Number(orders.rows[0].revenue),
-      delivered: Number(orders.rows[0].delivered),
-      categories: JSON.stringify(
-        Object.fromEntries(categories.rows.map((r) => [String(r.category), Number(r.n)]).sort()),
-      ),
-    };
-  };
-  const served = async () => ({
-    orders: await sum('orders_per_minute', 'orders'),
-    revenue: await sum('revenue_5m', 'revenue'),
-    delivered: await sum('delivery_time_5m', 'deliveries'),
-    categories: JSON.stringify(
-      Object.fromEntries(
-        (await windows('products_per_category'))
-          .filter((w) => Number(w.values['products']) > 0)
-          .map((w) => [String(w.key[0]), Number(w.values['products'])])
-          .sort(),
-      ),
-    ),
-  });
-  let expected = await truth();
-  let got = await served();
-  const equal = () =>
-    expected.orders === got.orders &&
-    Math.abs(expected.revenue - got.revenue) < 0.005 &&
-    expected.delivered === got.delivered &&
-    expected.categories === got.categories;
-  await settle('aggregates equal to SQL', async () => {
-    [expected, got] = [await truth(), await served()];
-    return equal();
-  });
-  return [
-    ['orders per minute = count(*)', `${got.orders} = ${expected.orders}`, got.orders === expected.orders],
-    [
-      'revenue = sum(total)',
-      `${got.revenue.toFixed(2)} = ${expected.revenue.toFixed(2)}`,
-      Math.abs(expected.revenue - got.revenue) < 0.005,
-    ],
-    [
-      'deliveries = count(delivered)',
-      `${got.delivered} = ${expected.delivered}`,
-      got.delivered === expected.delivered,
-    ],
-    [
-      'products per category = group by',
-      got.categories === expected.categories ? 'equal' : `${got.categories} ≠ ${expected.categories}`,
-      got.categories === expected.categories,
-    ],
-  ];
 }
 
 function summarize(faults: string[]): string {
