@@ -9,6 +9,7 @@ import {
   connectionShown,
   orderOnPage,
   recordFrames,
+  replyTo,
   statusShown,
   stepsOnPage,
   stockCell,
@@ -152,6 +153,7 @@ describe('the live page', () => {
     stack.pageProxy.restore();
     await connectionShown(page, 'resumed');
     // It resumed from the last step it held: the server replays what follows, no snapshot.
+    await replyTo(frames, channel, 2);
     const afterCut = subscriptionsTo(frames, channel);
     expect(afterCut).toHaveLength(2);
     expect(afterCut[1].since).toMatchObject({ offset: heldAtCut });
@@ -166,6 +168,7 @@ describe('the live page', () => {
     await waitFor('a step while away', async () => (await orderRow(orderId)).sequence > heldAtLeave, 60_000);
     await page.goto(stack.pageUrl);
     await statusShown(page, 'delivered');
+    await replyTo(frames, channel, 3);
     const afterReload = subscriptionsTo(frames, channel);
     expect(afterReload).toHaveLength(3);
     expect(afterReload[2].since).toMatchObject({ offset: heldAtLeave });

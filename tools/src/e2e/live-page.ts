@@ -1,4 +1,5 @@
 import type { Locator, Page } from 'playwright-core';
+import { waitFor } from '@choreo/testing';
 
 /** What the browser tests read off the live page, through its data attributes. */
 
@@ -93,6 +94,15 @@ export function recordFrames(page: Page): WireFrame[] {
     socket.on('framereceived', keep(false));
   });
   return frames;
+}
+
+/** Resolves once the page's `n`th subscribe to `channel` (1-based) got its `subscribed` reply. */
+export async function replyTo(frames: WireFrame[], channel: string, n: number): Promise<void> {
+  await waitFor(
+    `the reply to subscribe #${n} to ${channel}`,
+    async () => subscriptionsTo(frames, channel)[n - 1]?.reply !== undefined,
+    30_000,
+  );
 }
 
 /** Each subscribe to `channel` the page sent, paired with the `subscribed` reply it got. */
