@@ -49,6 +49,27 @@ export interface RunAppOptions {
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
+/**
+ * The response headers a browser lets scripts read on a cross-origin answer (CORS
+ * `Access-Control-Expose-Headers`): a browser hides every other one. PostgREST clients read
+ * `Content-Range` (counts, paging) and `Preference-Applied`; paging, concurrency, tracing and the rate
+ * limiter's back-off need the rest.
+ */
+export const EXPOSED_HEADERS = [
+  'Content-Range',
+  'Preference-Applied',
+  'Location',
+  'ETag',
+  'Link',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'Retry-After',
+  'X-Correlation-ID',
+  'X-Event-ID',
+  'Idempotent-Replayed',
+];
+
 /** Boots a choreo app: logging, health, metrics, body limits, CORS, graceful shutdown, then listens. */
 export async function runApp(options: RunAppOptions): Promise<INestApplication> {
   setMetricsApp(options.app);
@@ -73,8 +94,7 @@ export async function runApp(options: RunAppOptions): Promise<INestApplication> 
   if (options.http.corsOrigins.length > 0) {
     app.enableCors({
       origin: options.http.corsOrigins.includes('*') ? true : options.http.corsOrigins,
-      // A browser hides every other response header from scripts: paging, concurrency and tracing need these.
-      exposedHeaders: ['ETag', 'Location', 'Link', 'X-Correlation-ID', 'X-Event-ID', 'Idempotent-Replayed'],
+      exposedHeaders: EXPOSED_HEADERS,
     });
   }
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
