@@ -76,5 +76,14 @@ export async function compareAggregates(
       got.categories === expected.categories ? 'equal' : `${got.categories} ≠ ${expected.categories}`,
       got.categories === expected.categories,
     ],
+    // Why an aggregate would fall short: contributions after their window closed are recorded, not counted.
+    ['late contributions (recorded, not counted)', await lateContributions(pool), undefined],
   ];
+}
+
+async function lateContributions(pool: Pool): Promise<string> {
+  const { rows } = await pool.query<{ rule: string; n: number }>(
+    'select rule, count(*)::int as n from aggregate_late group by rule order by rule',
+  );
+  return rows.map((r) => `${r.n} ${r.rule}`).join(', ') || '0';
 }

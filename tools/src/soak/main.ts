@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { startPostgres, startRedis } from '@choreo/testing';
 import { startLiveStack } from '../e2e/live-stack';
-import { formatSoakReport, runSoak } from './soak';
+import { formatSoakReport, runSoak, SOAK_STACK_ENV } from './soak';
 
 const HELP = `npm run soak -- [options]
 
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const stack = await startLiveStack({
     redisUrl: redis.url,
     databaseUrl,
-    env: { SIM_SPEED: values.speed },
+    env: { ...SOAK_STACK_ENV, SIM_SPEED: values.speed },
   });
   const pool = new Pool({ connectionString: databaseUrl });
   pool.on('error', () => undefined);

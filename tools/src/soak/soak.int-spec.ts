@@ -1,6 +1,6 @@
 import { useSpecServers } from '@choreo/testing';
 import { LiveStack, startLiveStack } from '../e2e/live-stack';
-import { formatSoakReport, runSoak } from './soak';
+import { formatSoakReport, runSoak, SOAK_STACK_ENV } from './soak';
 
 // `npm run soak`, CI-sized: two minutes of orders and faults against the whole system (every app as
 // `npm start` runs it, its own Redis with AOF and PostgreSQL), then every check the soak prints.
@@ -16,7 +16,7 @@ beforeAll(async () => {
   stack = await startLiveStack({
     redisUrl: servers.redis.url,
     databaseUrl: servers.databaseUrl,
-    env: { SIM_SPEED: '10' },
+    env: { ...SOAK_STACK_ENV, SIM_SPEED: '10' },
   });
   servers.atStop(() => stack.stop());
 }, 240_000);

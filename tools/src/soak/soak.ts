@@ -40,6 +40,15 @@ export interface SoakReport {
   timelines: TimelineVerdict;
 }
 
+/**
+ * What the soak's stack runs with besides SIM_SPEED. An aggregator source with no event for
+ * AGGREGATOR_IDLE_MS lets its watermark follow the clock; after an outage longer than that plus a rule's
+ * lateness (orders_per_minute: 10 s), events written before it arrive late and are recorded, not counted,
+ * as designed. A minute keeps the soak's own outages (a restart under load takes up to ~20 s) inside it,
+ * so its aggregates must equal SQL exactly.
+ */
+export const SOAK_STACK_ENV = { AGGREGATOR_IDLE_MS: '60000' };
+
 const CHAOS_APPS: AppName[] = ['events', 'cdc-relay', 'aggregator', 'notifications', 'simulator', 'crud'];
 
 /**
