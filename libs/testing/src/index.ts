@@ -12,3 +12,20 @@ export { startTestJwks } from './test-jwks';
 export type { TestJwks, TestJwtOptions } from './test-jwks';
 export { lintOpenApi, probeContract } from './openapi-contract';
 export type { ContractCase, DocumentedPaths } from './openapi-contract';
+export {
+  POSTGREST_OPERATORS,
+  deepJson,
+  fuzzContentType,
+  fuzzMethod,
+  fuzzRequest,
+  fuzzRoutes,
+  hostileOperand,
+  hostileSegment,
+  hostileText,
+  hugeJson,
+  postgrestFilter,
+  postgrestHeaders,
+  send,
+  tableDigests,
+} from './http-fuzz';
+export type { FuzzAnswer, FuzzRequest, FuzzRoutesOptions } from './http-fuzz';
