@@ -222,12 +222,17 @@ export function formatSoakReport(report: SoakReport): string {
   );
 }
 
-async function createProducts(crudUrl: string, headers: Record<string, string>): Promise<string[]> {
+/** Three products with a million in stock each (`<label> noodles` …, categories `<label>-food` …); their ids. */
+export async function createProducts(
+  crudUrl: string,
+  headers: Record<string, string>,
+  label = 'soak',
+): Promise<string[]> {
   const ids: string[] = [];
   for (const [name, category] of [
-    ['Soak noodles', 'soak-food'],
-    ['Soak tea', 'soak-drinks'],
-    ['Soak cake', 'soak-food'],
+    [`${label} noodles`, `${label}-food`],
+    [`${label} tea`, `${label}-drinks`],
+    [`${label} cake`, `${label}-food`],
   ]) {
     const reply = await fetch(`${crudUrl}/crud/product`, {
       method: 'POST',

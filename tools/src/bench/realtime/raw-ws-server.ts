@@ -1,4 +1,5 @@
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
+import { trackSubscriptions } from './raw-subscriptions';
 
 // The baseline of `npm run bench:realtime`: a bare `ws` server that speaks just enough of the
 // protocol (subscribe → subscribed) and broadcasts publication frames of the same shape and size
@@ -6,10 +7,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 
 const port = Number(process.env['PORT']);
 const wss = new WebSocketServer({ port, host: '127.0.0.1', perMessageDeflate: false, clientTracking: false });
-const byChannel = new Map<string, Set<WebSocket>>();
 const offsets = new Map<string, number>();
 
-wss.on('connection', (socket) => {
+wss.on('connection', (socket) =>
   socket.send(
     JSON.stringify({
       type: 'connected',
@@ -18,27 +18,21 @@ wss.on('connection', (socket) => {
       ping_interval_ms: 25000,
       max_frame_bytes: 65536,
     }),
-  );
-  socket.on('message', (data) => {
-    const frame = JSON.parse(String(data)) as { type: string; channel: string };
-    if (frame.type !== 'subscribe') return;
-    let set = byChannel.get(frame.channel);
-    if (!set) byChannel.set(frame.channel, (set = new Set()));
-    set.add(socket);
-    socket.on('close', () => set.delete(socket));
-    socket.send(
-      JSON.stringify({
-        type: 'subscribed',
-        channel: frame.channel,
-        recovered: true,
-        follows: 'replay',
-        epoch: 'raw',
-        offset: 0,
-        replay_after: 0,
-      }),
-    );
-  });
-});
+  ),
+);
+const byChannel = trackSubscriptions(wss, (socket, channel) =>
+  socket.send(
+    JSON.stringify({
+      type: 'subscribed',
+      channel,
+      recovered: true,
+      follows: 'replay',
+      epoch: 'raw',
+      offset: 0,
+      replay_after: 0,
+    }),
+  ),
+);
 
 function publish(channel: string, value: number): void {
   const offset = (offsets.get(channel) ?? 0) + 1;
