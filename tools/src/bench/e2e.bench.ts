@@ -14,7 +14,7 @@ import { fmt } from './bench-stats';
 import { writeBenchmarkSection } from './streams/bench-section';
 import type { FromLoad, LoadSetup, PhaseSamples, ToLoad } from './e2e/e2e-protocol';
 import { RawHop } from './e2e/raw-hop';
-import { cpuSeconds, failedOrderEvents, settle, streamedAt } from './e2e/system-probes';
+import { cpuMsPerOrder, cpuSeconds, failedOrderEvents, settle, streamedAt } from './e2e/system-probes';
 import { formatE2eSection, PhaseResult, summarizePhase } from './e2e/e2e-report';
 
 const HELP = `npm run bench:e2e [-- options]
@@ -41,7 +41,8 @@ Options:
                     group to catch up; if it does not, the higher rates are not run (default 120)
   --speed X         SIM_SPEED of the simulator (default 10: a journey of about 3–5 s)
   --workers N       load processes (default 2)
-  --connections N   WebSocket connections per load process (default 50)
+  --connections N   WebSocket connections per load process (default 50; more when the highest rate
+                    would put over 90 orders in flight on one connection)
   --no-docs         do not rewrite the e2e section of docs/benchmarks.md
   -h, --help        show this help
 
@@ -213,14 +214,18 @@ async function main(): Promise<void> {
   try {
     const auth = { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' };
     const productIds = await createProducts(stack.urls.crud, auth, 'e2e');
+    // A connection takes at most 100 subscriptions (REALTIME_MAX_SUBSCRIPTIONS): enough connections for a
+    // rate whose orders all stay in flight to the end of its phase.
+    const ordersPerProcess = (Math.max(...opts.rates) * opts.seconds) / opts.workers;
+    const connections = Math.max(opts.connections, Math.ceil(ordersPerProcess / 90));
     await loadProcesses.setup({
       eventsUrl: stack.urls.events,
       wsUrl: `${stack.urls.notifications.replace(/^http/, 'ws')}/ws`,
       apiToken: stack.token,
       productIds,
-      connections: opts.connections,
+      connections,
     });
-    log(`stack up; ${opts.workers} load processes × ${opts.connections} connections; warm-up`);
+    log(`stack up; ${opts.workers} load processes × ${connections} connections; warm-up`);
     await loadProcesses.phase('warm-up', WARM_UP.rate, WARM_UP.seconds, opts.drainSeconds);
 
     const results: PhaseResult[] = [];
@@ -239,12 +244,7 @@ async function main(): Promise<void> {
       const result = summarizePhase(rate, samples, await streamedAt(redisClient, phaseFrom), load());
       result.gapRetries = (await failedOrderEvents(stack.urls.notifications)) - failedBefore;
       const cpuAfter = cpuSeconds(loadProcesses.pids(), rawHop.pid);
-      result.cpuMsPerOrder = Object.fromEntries(
-        Object.entries(cpuAfter).map(([part, seconds]) => [
-          part,
-          ((seconds - (cpuBefore[part] ?? 0)) * 1000) / Math.max(1, samples.placed),
-        ]),
-      );
+      result.cpuMsPerOrder = cpuMsPerOrder(cpuBefore, cpuAfter, samples.placed);
       const framesPerSecond =
         (samples.placed + result.lifecycle.count + result.location.count) / opts.seconds;
       result.rawHop = await rawHop.measure(framesPerSecond, RAW_HOP_SECONDS);
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
       seconds: opts.seconds,
       speed: opts.speed,
       workers: opts.workers,
-      connections: opts.connections,
+      connections,
       notRun,
       settleSeconds: opts.settleSeconds,
       node: process.version,

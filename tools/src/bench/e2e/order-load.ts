@@ -125,7 +125,8 @@ async function runPhase(plan: PhasePlan): Promise<PhaseSamples> {
       order.answeredAt = Date.now();
       samples.postAnswer.push(order.answeredAt - scheduledAt);
       samples.placed++;
-      track(body.id, body.tracking.token, order, clients[slot % clients.length]);
+      // Round robin over this process's own orders (its slots are every workers-th: slot % n would skip clients).
+      track(body.id, body.tracking.token, order, clients[samples.placed % clients.length]);
     } catch (error) {
       samples.refused++;
       samples.firstError ??= `POST /orders: ${(error as Error).message}`;

@@ -23,8 +23,8 @@ export async function streamedAt(redis: Redis, fromMs: number): Promise<Map<stri
   }
 }
 
-/** CPU seconds so far per part of the system under test (PostgreSQL, Redis, each app, the runner) and of the load. */
-export type CpuSeconds = Record<string, number>;
+/** CPU seconds so far of each process (pid → its part: `postgresql`, `redis`, an app, `runner`, `load`). */
+export type CpuSeconds = Map<number, { part: string; seconds: number }>;
 
 const APPS = ['crud', 'events', 'cdc-relay', 'aggregator', 'notifications', 'simulator'];
 
@@ -61,12 +61,24 @@ export function cpuSeconds(loadPids: number[], baselinePid?: number): CpuSeconds
     if (cmdline.includes('redis-server')) return 'redis';
     return 'runner';
   };
-  const parts: CpuSeconds = {};
+  const processes: CpuSeconds = new Map();
   for (const pid of descendants(process.pid)) {
     if (pid === baselinePid) continue;
-    const part = partOf(pid);
     // USER_HZ: /proc/<pid>/stat counts clock ticks of 1/100 s on Linux.
-    parts[part] = (parts[part] ?? 0) + (cpuTicks(pid) ?? 0) / 100;
+    processes.set(pid, { part: partOf(pid), seconds: (cpuTicks(pid) ?? 0) / 100 });
+  }
+  return processes;
+}
+
+/**
+ * CPU ms by part between two readings, per `orders`: each process still running counts what it used
+ * since `before` (all of it if it started since); a process that exited meanwhile is left out.
+ */
+export function cpuMsPerOrder(before: CpuSeconds, after: CpuSeconds, orders: number): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const [pid, { part, seconds }] of after) {
+    const used = seconds - (before.get(pid)?.seconds ?? 0);
+    parts[part] = (parts[part] ?? 0) + (used * 1000) / Math.max(1, orders);
   }
   return parts;
 }
