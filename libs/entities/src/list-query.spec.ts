@@ -47,7 +47,7 @@ describe('list statements', () => {
       offset: '10',
     });
     expect(statement.text).toBe(
-      'SELECT "id", "name", ARRAY["price"::text, "name"::text, "id"::text] AS "_cursor" FROM (' +
+      'SELECT "id", "name", ARRAY["price"::text, "name"::text, "id"::text]::text AS "_cursor" FROM (' +
         'SELECT * FROM "product" WHERE "price" >= $1::numeric AND "price" < $2::numeric AND "name" ILIKE $3::text' +
         ' AND "category" = ANY($4::text[]) AND "active" IS TRUE AND NOT ("kind" = $5::text)' +
         ' ORDER BY "price" DESC NULLS LAST, "name" ASC, "id" ASC LIMIT $6::integer OFFSET $7::integer' +
@@ -97,7 +97,7 @@ describe('list statements', () => {
     const next = buildListStatement(model(), { order, stock: 'gt.0', cursor });
     expect(next.afterCursor).toBe(true);
     expect(next.text).toBe(
-      'SELECT *, ARRAY["category"::text, "price"::text, "id"::text] AS "_cursor" FROM (SELECT * FROM "product"' +
+      'SELECT *, ARRAY["category"::text, "price"::text, "id"::text]::text AS "_cursor" FROM (SELECT * FROM "product"' +
         ' WHERE "stock" > $1::integer AND (("category" < $2::text OR "category" IS NULL)' +
         ' OR ("category" = $2::text AND ("price" > $3::numeric OR ("price" = $3::numeric AND "id" > $4::uuid))))' +
         ' ORDER BY "category" DESC NULLS LAST, "price" ASC, "id" ASC LIMIT $5::integer OFFSET $6::integer' +

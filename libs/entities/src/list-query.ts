@@ -30,8 +30,9 @@ export interface ListStatement {
 }
 
 /**
- * Every listed row carries its sort-key values under this alias, as PostgreSQL's text, so the
- * cursor after the last row is exact (a JS Date would drop the microseconds of a timestamptz).
+ * Every listed row carries its sort-key values under this alias, as PostgreSQL's text (the literal
+ * of a text[]: `{12.50,"a b",NULL}`), so the cursor after the last row is exact (a JS Date would
+ * drop the microseconds of a timestamptz).
  * A field name cannot start with `_`, so it never hides a column; the repository removes it.
  */
 export const CURSOR_COLUMN = '_cursor';
@@ -206,7 +207,9 @@ export function buildListStatement(
   const page =
     `SELECT * FROM ${quoteIdent(model.table)}${where} ORDER BY ${ordered}` +
     ` LIMIT ${sql.param(limit, 'integer')} OFFSET ${sql.param(offset, 'integer')}`;
-  const text = `SELECT ${selected}, ARRAY[${cursorKeys}] AS ${quoteIdent(CURSOR_COLUMN)} FROM (${page}) AS page ORDER BY ${ordered}`;
+  // As one text value (the array's literal), which the driver hands over unparsed: only the last
+  // row's is ever read (parseCursorKeys), so the other rows' are not parsed into arrays.
+  const text = `SELECT ${selected}, ARRAY[${cursorKeys}]::text AS ${quoteIdent(CURSOR_COLUMN)} FROM (${page}) AS page ORDER BY ${ordered}`;
   return {
     text,
     values: sql.values,

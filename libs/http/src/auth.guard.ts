@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import {
   CanActivate,
   ExecutionContext,
@@ -24,8 +24,9 @@ export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+// One-shot hashing: no Hash object per request (the guard runs on every write).
 function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
+  return hash('sha256', token, 'buffer');
 }
 
 /**
@@ -44,7 +45,8 @@ export class BearerAuthGuard implements CanActivate {
     this.jwt = options.jwt && new JwtVerifier(options.jwt);
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  // Synchronous for static tokens and public reads: only a JWT needs a promise (its JWKS).
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (READS.has(request.method) && !this.options.protectReads) return true;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
@@ -60,27 +62,31 @@ export class BearerAuthGuard implements CanActivate {
     let known = false;
     for (const candidate of this.digests) known = timingSafeEqual(candidate, presented) || known;
     if (known) return true;
-    if (this.jwt && match[1].split('.').length === 3) {
-      let claims;
-      try {
-        claims = await this.jwt.verify(match[1]);
-      } catch (error) {
-        if (error instanceof TokenRefused)
-          void context
-            .switchToHttp()
-            .getResponse<FastifyReply>()
-            .header(
-              'WWW-Authenticate',
-              `Bearer realm="choreo", error="invalid_token", error_description="${error.description}"`,
-            );
-        throw error;
-      }
-      if (READS.has(request.method)) return true;
-      const entity = (request.params as Record<string, string> | undefined)?.entity;
-      const refusal = this.jwt.writeRefusal(claims, entity);
-      if (refusal) throw new ForbiddenException(refusal);
-      return true;
-    }
+    if (this.jwt && match[1].split('.').length === 3) return this.verifyJwt(this.jwt, match[1], context);
     throw new ForbiddenException('the bearer token is not accepted');
+  }
+
+  /** A JWT: verified against the JWKS; a write also needs a role that may write the route's entity. */
+  private async verifyJwt(jwt: JwtVerifier, token: string, context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    let claims;
+    try {
+      claims = await jwt.verify(token);
+    } catch (error) {
+      if (error instanceof TokenRefused)
+        void context
+          .switchToHttp()
+          .getResponse<FastifyReply>()
+          .header(
+            'WWW-Authenticate',
+            `Bearer realm="choreo", error="invalid_token", error_description="${error.description}"`,
+          );
+      throw error;
+    }
+    if (READS.has(request.method)) return true;
+    const entity = (request.params as Record<string, string> | undefined)?.entity;
+    const refusal = jwt.writeRefusal(claims, entity);
+    if (refusal) throw new ForbiddenException(refusal);
+    return true;
   }
 }

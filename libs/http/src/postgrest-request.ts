@@ -16,8 +16,9 @@ export type RawQuery = Record<string, string | string[]>;
  */
 export function rawQueryOf(request: FastifyRequest): RawQuery {
   const query: RawQuery = {};
-  const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
-  for (const [key, value] of new URLSearchParams(search)) {
+  const start = request.url.indexOf('?');
+  if (start < 0) return query;
+  for (const [key, value] of new URLSearchParams(request.url.slice(start + 1))) {
     const previous = query[key];
     query[key] =
       previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];

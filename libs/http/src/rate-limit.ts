@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import {
   CanActivate,
@@ -44,9 +44,7 @@ function groupOf(request: FastifyRequest): 'reads' | 'writes' {
 /** The caller: its bearer token (digested, never stored) or else its address. */
 function callerOf(request: FastifyRequest): string {
   const token = /^Bearer\s+(\S+)/i.exec(request.headers.authorization ?? '')?.[1];
-  return token
-    ? `t:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`
-    : `a:${request.ip}`;
+  return token ? `t:${hash('sha256', token, 'base64url').slice(0, 22)}` : `a:${request.ip}`;
 }
 
 /**
@@ -106,6 +104,11 @@ export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
     }) as (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
 
+  /** Whether `install` has run: until then nothing is limited. */
+  get installed(): boolean {
+    return this.check !== undefined;
+  }
+
   /** Counts the request; throws the 429 when over the limit. A no-op until installed. */
   async count(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     await this.check?.(request, reply);
@@ -117,10 +120,13 @@ export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
 export class RateLimitGuard implements CanActivate {
   constructor(@Optional() private readonly limiter?: RateLimiter) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    // No promise when the app limits nothing: the guard runs on every request.
+    if (!this.limiter?.installed) return true;
     const http = context.switchToHttp();
-    await this.limiter?.count(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
-    return true;
+    return this.limiter
+      .count(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>())
+      .then(() => true);
   }
 }
 

@@ -57,6 +57,14 @@ export function extractTraceContext(
   return propagation.extract(parent, fields, getter);
 }
 
+const headerGetter: TextMapGetter<Record<string, string | string[] | undefined>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => {
+    const value = carrier[key];
+    return Array.isArray(value) ? value[0] : value;
+  },
+};
+
 /**
  * A context that continues the caller's trace (from `carrier`, e.g. HTTP headers) or starts a new
  * one, for work that no instrumentation has given a span. Unsampled: it carries ids, records nothing.
@@ -65,13 +73,7 @@ export function extractTraceContext(
 export function ensureTraceContext(carrier: Record<string, string | string[] | undefined>): Context {
   const active = context.active();
   if (tracingDisabled() || trace.getSpanContext(active)) return active;
-  const extracted = propagation.extract(active, carrier, {
-    keys: (c) => Object.keys(c),
-    get: (c, key) => {
-      const value = c[key];
-      return Array.isArray(value) ? value[0] : value;
-    },
-  });
+  const extracted = propagation.extract(active, carrier, headerGetter);
   const remote = trace.getSpanContext(extracted);
   if (remote && isSpanContextValid(remote)) return extracted;
   return trace.setSpanContext(active, {

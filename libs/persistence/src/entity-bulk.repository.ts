@@ -5,7 +5,6 @@ import {
   ListLimits,
   QueryInput,
   SqlValue,
-  buildListStatement,
   conflictTarget,
   filteredWrite,
   quoteIdent,
@@ -50,10 +49,11 @@ export class EntityBulkRepository {
   /** `GET /crud/:entity?…` with `Prefer: count=…`: the page and, when asked, the total its filters match. */
   async list(db: Queryable, entity: string, query: QueryInput, count?: CountMode): Promise<CountedPage> {
     const model = this.rows.catalog.get(entity);
-    const statement = buildListStatement(model, query, this.limits);
+    // Built (filters parsed, operands validated) once for the page and the count.
+    const statement = this.rows.listStatement(entity, query);
     try {
       const [page, total] = await Promise.all([
-        this.rows.list(db, entity, query),
+        this.rows.listPage(db, statement),
         count === undefined ? undefined : this.count(db, model, statement.where, count),
       ]);
       return { ...page, offset: statement.afterCursor ? 0 : statement.offset, total };

@@ -1,3 +1,4 @@
+import { types } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
   CURSOR_COLUMN,
@@ -7,6 +8,7 @@ import {
   EntityError,
   EntityModel,
   ListLimits,
+  ListStatement,
   MALFORMED_CURSOR,
   QueryInput,
   SqlValue,
@@ -37,6 +39,11 @@ export interface EntityPage {
 
 // A cursor value PostgreSQL cannot read back as its column's type: it was not one we made.
 const BAD_TEXT_REPRESENTATION = new Set(['22P02', '22007', '22008', '22003', '22023']);
+
+// text[]'s OID (pg-types names the built-in scalar types only).
+const TEXT_ARRAY_OID = 1009 as Parameters<typeof types.getTypeParser>[0];
+/** PostgreSQL's text[] literal (`{a,"b c",NULL}`) as the driver would parse it. */
+const parseTextArray = types.getTypeParser(TEXT_ARRAY_OID, 'text') as (text: string) => (string | null)[];
 
 /** Named queries may not hold a read transaction open for longer than this. */
 const QUERY_TIMEOUT_MS = 5000;
@@ -161,8 +168,17 @@ export class EntityRepository {
    * `GET /crud/:entity?…`: filters, order, select, limit, offset or cursor (see buildListStatement).
    * A full page has a next-page cursor; a shorter one is the last.
    */
-  async list(db: Queryable, entity: string, query: QueryInput): Promise<EntityPage> {
-    const statement = buildListStatement(this.catalog.get(entity), query, this.limits);
+  list(db: Queryable, entity: string, query: QueryInput): Promise<EntityPage> {
+    return this.listPage(db, this.listStatement(entity, query));
+  }
+
+  /** The SELECT of a list request (parsed and validated once; `listPage` runs it). */
+  listStatement(entity: string, query: QueryInput): ListStatement {
+    return buildListStatement(this.catalog.get(entity), query, this.limits);
+  }
+
+  /** Runs a list statement: its rows, and the next page's cursor when the page is full. */
+  async listPage(db: Queryable, statement: ListStatement): Promise<EntityPage> {
     let rows: Record<string, unknown>[];
     try {
       ({ rows } = await db.query(statement.text, statement.values));
@@ -172,14 +188,14 @@ export class EntityRepository {
       }
       throw error;
     }
-    let last: CursorKeys | undefined;
+    let last: string | undefined;
     for (const row of rows) {
-      last = row[CURSOR_COLUMN] as CursorKeys;
+      last = row[CURSOR_COLUMN] as string;
       // The alias is the last column, and deleting an object's last property keeps it fast.
       delete row[CURSOR_COLUMN];
     }
     if (last === undefined || rows.length < statement.limit) return { rows };
-    return { rows, nextCursor: encodeCursor(statement, last) };
+    return { rows, nextCursor: encodeCursor(statement, parseTextArray(last) as CursorKeys) };
   }
 
   /** Runs a named query of the definition in a read-only transaction, at most `limit` rows. */
@@ -219,13 +235,7 @@ export class EntityRepository {
   }
 
   private async insertValues(tx: Queryable, model: EntityModel, values: WriteValues): Promise<EntityRow> {
-    const columns = [...values.keys()].map(quoteIdent);
-    const placeholders = columns.map((_, i) => `$${i + 1}`);
-    const text =
-      columns.length === 0
-        ? `INSERT INTO ${quoteIdent(model.table)} DEFAULT VALUES RETURNING *`
-        : `INSERT INTO ${quoteIdent(model.table)} (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING *`;
-    const { rows } = await this.write(tx, model, text, [...values.values()]);
+    const { rows } = await this.write(tx, model, insertText(model, values), [...values.values()]);
     return rows[0];
   }
 
@@ -251,6 +261,28 @@ export class EntityRepository {
       ? EntityError.notFound(model.name, id)
       : EntityError.stale(model.name, id, rows[0].version);
   }
+}
+
+// The INSERT of each column set an entity is written with, built once: a body names its columns in
+// the model's order (validateWrite), so an entity has few distinct sets.
+const insertTexts = new WeakMap<EntityModel, Map<string, string>>();
+
+function insertText(model: EntityModel, values: WriteValues): string {
+  let texts = insertTexts.get(model);
+  if (!texts) insertTexts.set(model, (texts = new Map()));
+  const key = [...values.keys()].join(',');
+  let text = texts.get(key);
+  if (text === undefined) {
+    const columns = [...values.keys()].map(quoteIdent);
+    const placeholders = columns.map((_, i) => `$${i + 1}`);
+    text =
+      columns.length === 0
+        ? `INSERT INTO ${quoteIdent(model.table)} DEFAULT VALUES RETURNING *`
+        : `INSERT INTO ${quoteIdent(model.table)} (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING *`;
+    // Bounded: the keys are subsets of the model's columns, in one order.
+    if (texts.size < 1024) texts.set(key, text);
+  }
+  return text;
 }
 
 /** The field of a managed CHECK named `<table>_<field>_<rule>_<hash>` by another version of the definition. */
