@@ -178,6 +178,8 @@ async function measure(
 const micros = (n: number | undefined) => (n === undefined ? 'n/a' : fmt(n));
 
 async function main(): Promise<void> {
+  // The machine may be shared: the figures say what else was running.
+  const loadAtStart = os.loadavg()[0];
   let pg: PostgresServer | undefined;
   let databaseUrl = process.env['DATABASE_URL'];
   if (!databaseUrl) {
@@ -301,7 +303,7 @@ async function main(): Promise<void> {
     const section = [
       `\`npm run bench:crud\` — ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, Node ${process.version}, ` +
         `${pg ? 'its own PostgreSQL (fsync off)' : 'PostgreSQL from DATABASE_URL'}; ${SEED_ROWS} seeded products; ` +
-        `load average ${os.loadavg()[0].toFixed(1)} at the end (the machine is shared).`,
+        `load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (1-minute; the machine is shared).`,
       '',
       '- **crud**: the real app (`apps/crud/src/main.ts`: Nest on Fastify, the platform runtime — access log,',
       '  W3C trace context (no OTel SDK without an OTLP endpoint), Prometheus and correlation hooks — bearer auth, zod validation, the entity',
