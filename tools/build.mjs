@@ -12,6 +12,10 @@ const dist = path.join(root, 'dist');
 const started = Date.now();
 
 rmSync(dist, { recursive: true, force: true });
+// Before compiling: a source saved during the build is newer than the stamp, so `npm start` then runs
+// the sources rather than a dist/ that may lack the change (tools/src/stack/app-runtime.ts).
+mkdirSync(dist, { recursive: true });
+writeFileSync(path.join(dist, '.build-started'), `${new Date().toISOString()}\n`);
 console.log('build: compiling apps, libs and tools with tsc …');
 execFileSync(
   process.execPath,

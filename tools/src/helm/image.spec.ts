@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { APP_NODE_FLAGS } from '../stack/app-runtime';
 
 // docker/Dockerfile cannot be built here (no Docker engine): these read what it says, and run the
 // image's HEALTHCHECK script against a real HTTP server.
@@ -20,6 +21,19 @@ describe('docker/Dockerfile', () => {
     expect(copyManifests).toBeGreaterThan(0);
     expect(install).toBeGreaterThan(copyManifests);
     expect(dockerfile).not.toMatch(/npm install/);
+  });
+
+  it('runs on debian:bookworm-slim with the node binary alone, stripped, and the pruned dependencies', () => {
+    expect(dockerfile).toMatch(/^ARG RUNTIME_IMAGE=debian:bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^FROM \$\{RUNTIME_IMAGE\}$/m);
+    expect(dockerfile).toContain('COPY --from=node /node /usr/local/bin/node');
+    expect(dockerfile).toMatch(/strip \/node/);
+    expect(dockerfile).toMatch(/-name '\*\.map'/);
+    expect(dockerfile).toContain('rm -rf node_modules/@types');
+  });
+
+  it('gives the apps the V8 flags npm start gives them', () => {
+    expect(dockerfile).toContain(`ENV NODE_OPTIONS="${APP_NODE_FLAGS.join(' ')}"`);
   });
 
   it('runs as a numeric user (the kubelet can only verify runAsNonRoot for a number)', () => {

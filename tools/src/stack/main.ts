@@ -17,6 +17,7 @@ import { Database } from '@choreo/persistence';
 import { appSpecs } from './apps';
 import { describeMenuSeed, seedMenuIfEmpty } from './menu-seed';
 import { stackDataDir, writeStackFile } from './stack-file';
+import { chooseAppRuntime } from './app-runtime';
 import { Supervisor } from './supervisor';
 
 const HELP = `npm start [-- options]
@@ -44,6 +45,8 @@ Environment:
   LOG_LEVEL                 apps' log level (default info)
   SIM_SPEED                 simulator play speed, passed through with every SIM_* (10 = ten times faster)
   LIVE_PAGE_DIR             where the live page (http://localhost:3005/) is built (default dist/live-page)
+  STACK_RUNTIME             dist or ts: run the apps from dist/ or their sources under the TypeScript
+                            loader (default: dist/ when it is as new as the sources, else ts)
 
 An empty product table gets a starter menu of 6 products (tools/src/stack/menu-seed.ts).
 `;
@@ -125,8 +128,15 @@ async function main(): Promise<void> {
     logger.info('stopped; nothing left running');
     process.exit(code);
   };
+  const { runtime, reason } = chooseAppRuntime(root, process.env['STACK_RUNTIME']);
+  logger.info(
+    runtime === 'dist'
+      ? `running the apps from dist/ (${reason})`
+      : `running the apps under the TypeScript loader (${reason}); after npm run build they run from dist/, with about half the memory`,
+  );
   const supervisor = new Supervisor({
     root,
+    runtime,
     logDir,
     echo: values.logs,
     logger,

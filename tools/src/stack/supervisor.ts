@@ -4,6 +4,7 @@ import { createWriteStream, WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { CONFIG_REFUSED_EXIT_CODE } from '@choreo/config';
+import { AppRuntime, appCommand } from './app-runtime';
 import { AppSpec, restartDelayMs } from './apps';
 
 /** An app crash-looping for longer than this is considered healthy again when it next runs. */
@@ -28,6 +29,8 @@ export interface SupervisorOptions {
   /** Also copy every app's output to this process's stdout, prefixed with the app name. */
   echo: boolean;
   logger: Logger;
+  /** Compiled dist/ or the sources under the TypeScript loader (default `ts`). */
+  runtime?: AppRuntime;
   /**
    * An app refused to start (exit CONFIG_REFUSED_EXIT_CODE: its configuration, a definition file or the
    * database needs a change); `message` is what it printed. It is not restarted.
@@ -65,7 +68,7 @@ export class Supervisor {
 
   private launch(app: Supervised): void {
     const { spec } = app;
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', spec.main], {
+    const child = spawn(process.execPath, appCommand(spec.main, this.options.runtime ?? 'ts'), {
       cwd: this.options.root,
       env: { ...this.options.env, PORT: String(spec.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
