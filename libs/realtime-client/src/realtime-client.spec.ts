@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { ClientFrame, ServerFrame } from '@choreo/contracts';
+import { ClientFrame, parseClientFrame, ServerFrame } from '@choreo/contracts';
 import { RealtimeClient } from './realtime-client';
 import type { WebSocketConstructor } from './websocket-like';
 
@@ -54,19 +54,25 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  // A failed expectation skips a test's own close(): without this its client would reconnect forever.
+  for (const client of clients.splice(0)) client.close();
   for (const client of server.clients) client.terminate();
   server.close();
 });
 
 const nextPeer = () => new Promise<Peer>((resolve) => waiting.push(resolve));
 const url = () => `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
-const createClient = (extra: Partial<ConstructorParameters<typeof RealtimeClient>[0]> = {}) =>
-  new RealtimeClient({
+const clients: RealtimeClient[] = [];
+const createClient = (extra: Partial<ConstructorParameters<typeof RealtimeClient>[0]> = {}) => {
+  const client = new RealtimeClient({
     url: url(),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     backoff: { minMs: 1, maxMs: 5 },
     ...extra,
   });
+  clients.push(client);
+  return client;
+};
 const publication = (offset: number) =>
   ({ type: 'publication', channel: 'order:1', offset, event: `e${offset}`, data: { offset } }) as const;
 
@@ -101,6 +107,39 @@ describe('RealtimeClient', () => {
       since: { offset: 3, epoch: 'e' },
     });
     expect(seen).toEqual([1, 2, 3]);
+    sut.close();
+  });
+
+  it('resumes a channel nothing was published on yet with a since the server accepts', async () => {
+    const sut = createClient();
+    const peerReady = nextPeer();
+    const sub = sut.subscribe('aggregates:orders_per_minute', {});
+    const peer = await peerReady;
+    const first = (await peer.next('subscribe')) as { id: number };
+    // What the server answers for a channel with no history yet: no epoch to name.
+    peer.send({
+      type: 'subscribed',
+      id: first.id,
+      channel: 'aggregates:orders_per_minute',
+      recovered: false,
+      follows: 'snapshot',
+      epoch: '',
+      offset: 0,
+    });
+    peer.send({
+      type: 'snapshot',
+      channel: 'aggregates:orders_per_minute',
+      epoch: '',
+      offset: 0,
+      data: { values: {} },
+    });
+    await waitUntil(() => sub.stats.snapshots === 1);
+
+    const resumed = nextPeer();
+    peer.socket.close(4000, 'replica shutting down');
+    const resume = await (await resumed).next('subscribe');
+    expect(resume).toMatchObject({ since: { offset: 0 } });
+    expect(parseClientFrame(JSON.stringify(resume))).toMatchObject({ ok: true });
     sut.close();
   });
 

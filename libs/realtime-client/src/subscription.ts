@@ -62,7 +62,7 @@ export class Subscription {
     this.state = 'subscribed';
     if (frame.follows === 'replay') {
       const start = frame.replay_after ?? this.position?.offset ?? frame.offset;
-      this.position = { offset: start, epoch: frame.epoch };
+      this.position = position(start, frame.epoch);
     }
     this.handlers.onSubscribed?.(frame);
   }
@@ -83,14 +83,14 @@ export class Subscription {
       return;
     }
     if (frame.offset !== undefined)
-      this.position = { offset: frame.offset, epoch: frame.epoch ?? this.position?.epoch };
+      this.position = position(frame.offset, frame.epoch ?? this.position?.epoch);
     this.stats.applied++;
     this.handlers.onPublication?.(frame);
   }
 
   /** @internal */
   handleSnapshot(frame: SnapshotFrame): void {
-    this.position = { offset: frame.offset, epoch: frame.epoch };
+    this.position = position(frame.offset, frame.epoch);
     this.stats.snapshots++;
     this.handlers.onSnapshot?.(frame);
   }
@@ -100,4 +100,11 @@ export class Subscription {
     this.state = 'failed';
     this.handlers.onError?.(frame);
   }
+}
+
+// A channel nothing was published on yet has no epoch: the server says `""`, and a resume names none
+// (any epoch's history from offset 1 makes a client that holds nothing whole). Sending `""` back
+// would be refused as an invalid `since`, and the subscription would fail instead of resuming.
+function position(offset: number, epoch: string | undefined): StreamPosition {
+  return epoch ? { offset, epoch } : { offset };
 }
