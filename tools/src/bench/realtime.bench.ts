@@ -1,20 +1,29 @@
-import { ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { encodeEnvelope, Streams } from '@choreo/contracts';
 import { freePort, startPostgres, startRedis, waitFor } from '@choreo/testing';
-import { fmt, median } from './bench-stats';
+import { fmt } from './bench-stats';
 import { spawnBenchServer } from './bench-server';
-import { benchChannels, FromClients, ToClients } from './realtime/bench-protocol';
+import { ClientPool, ensureOpenFiles } from './realtime/client-pool';
+import { idleKbPerConnection, LoadOptions, measureLoad, runStorm, Side } from './realtime/phases';
+import { emitToStream } from './realtime/stream-emitter';
 
 const HELP = `usage: npm run bench:realtime [-- --idle N --storm N --rounds N]
 
-Measures the notifications app against a bare ws server in the same run, clients in separate processes:
-  (a) deliveries/s (a burst, fan-out 50) and stream entry → client frame latency p50/p99 at a fixed rate
-  (b) idle memory per connection (server RSS growth over N idle subscribed connections, default 10000)
-  (c) N resumable clients (default 5000) dropped at once: time until all resumed, publications lost
+Measures the notifications app against a bare ws server in the same run, own Redis and PostgreSQL,
+clients in separate processes:
+  (a) deliveries/s (a burst, fan-out 50) and stream entry → client frame latency p50/p99 at a
+      steady 5,000 deliveries/s, on both servers; realtime_ratio = notifications / raw ws deliveries/s
+  (b) idle memory per connection: server RSS growth over N idle subscribed connections (default 10000)
+  (c) N resumable clients (default 5000, ten a channel) dropped at once while publications go on
+      (one channel in ten gets its first one only after the resume): seconds until the last client
+      resumed, and publications lost, counted against what the bench emitted to each channel (every
+      offset after the one a client held before the drop)
+
+  --idle N     idle connections for (b)         --storm N   storm clients for (c)
+  --rounds N   burst rounds for (a) (default 3; the median counts)
+
 Prints a table and, last, realtime_ratio=<x> p99_ms=<y> idle_kb_per_conn=<z> storm_resume_s=<s> storm_lost=<n>
 `;
 if (process.argv.includes('--help')) {
@@ -23,170 +32,36 @@ if (process.argv.includes('--help')) {
 }
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+  const value = at > 0 ? Number(process.argv[at + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    process.stderr.write(`--${name} must be a positive integer\n${HELP}`);
+    process.exit(2);
+  }
+  return value;
 };
 
 const root = path.resolve(__dirname, '../../..');
 const CLIENT_PROCESSES = 4;
-const CONNECTIONS = 1000;
-const CHANNELS = 20; // fan-out 50
-const BURST_EVENTS = 4000;
-const RATE = 100; // events/s in the latency phase (5,000 deliveries/s)
-const LATENCY_SECONDS = 10;
 const IDLE = arg('idle', 10_000);
 const STORM = arg('storm', 5000);
-const ROUNDS = arg('rounds', 3);
-
-interface Side {
-  name: 'notifications' | 'raw ws';
-  wsUrl: string;
-  child: ChildProcess;
-  emit(channels: string[], events: number, rate: number): Promise<void>;
-}
-
-class ClientPool {
-  private readonly children: ChildProcess[] = [];
-  constructor(count: number) {
-    for (let i = 0; i < count; i++) {
-      this.children.push(
-        fork(path.join(__dirname, 'realtime/bench-clients.ts'), [], {
-          execArgv: ['-r', '@swc-node/register'],
-          cwd: root,
-        }),
-      );
-    }
-  }
-
-  /** Sends `message(i)` to each process and collects one reply of `kind` from each. */
-  async ask<K extends FromClients['kind']>(
-    kind: K,
-    message: (i: number) => ToClients,
-  ): Promise<Extract<FromClients, { kind: K }>[]> {
-    return Promise.all(
-      this.children.map(
-        (child, i) =>
-          new Promise<Extract<FromClients, { kind: K }>>((resolve) => {
-            const listener = (reply: FromClients) => {
-              if (reply.kind !== kind) return;
-              child.off('message', listener);
-              resolve(reply as Extract<FromClients, { kind: K }>);
-            };
-            child.on('message', listener);
-            child.send(message(i));
-          }),
-      ),
-    );
-  }
-
-  tell(message: ToClients): void {
-    for (const child of this.children) child.send(message);
-  }
-
-  connect(url: string, total: number, channels: string[], resumable = false) {
-    const share = Math.ceil(total / this.children.length);
-    return this.ask('connected', (i) => ({
-      cmd: 'connect',
-      url,
-      count: Math.min(share, total - i * share),
-      channels,
-      offset: i * share,
-      resumable,
-    }));
-  }
-
-  async reports() {
-    const all = await this.ask('report', () => ({ cmd: 'report' }));
-    return {
-      frames: all.reduce((n, r) => n + r.frames, 0),
-      lastAt: Math.max(...all.map((r) => r.lastAt)),
-      latencies: all.flatMap((r) => r.latencies),
-    };
-  }
-
-  stop(): void {
-    for (const child of this.children) child.kill('SIGKILL');
-  }
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const rssKb = (pid: number | undefined) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** XADDs `events` aggregate values round-robin over `channels` at `rate` a second (0: pipelined as fast as Redis takes them). */
-async function emitToStream(redis: Redis, channels: string[], events: number, rate: number): Promise<void> {
-  const started = Date.now();
-  for (let sent = 0; sent < events; ) {
-    const due = rate === 0 ? sent + 500 : Math.floor(((Date.now() - started) / 1000) * rate);
-    const pipeline = redis.pipeline();
-    for (; sent < Math.min(due, events); sent++) {
-      const rule = channels[sent % channels.length].slice('aggregates:'.length);
-      pipeline.xadd(
-        Streams.aggregates,
-        '*',
-        ...encodeEnvelope({
-          id: `bench-${started}-${sent}`,
-          type: 'aggregate.updated',
-          source: 'bench',
-          subject: rule,
-          time: new Date().toISOString(),
-          data: { rule, value: sent, sent_at: Date.now() },
-        }),
-      );
-    }
-    await pipeline.exec();
-    if (rate > 0) await sleep(5);
-  }
-}
-
-async function measure(side: Side, pool: ClientPool) {
-  const channels = benchChannels(`load-${side.name === 'raw ws' ? 'raw' : 'n'}-${Date.now()}`, CHANNELS);
-  await pool.connect(side.wsUrl, CONNECTIONS, channels);
-  const fanout = CONNECTIONS / CHANNELS;
-  const rates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    pool.tell({ cmd: 'reset' });
-    const started = Date.now();
-    await side.emit(channels, BURST_EVENTS, 0);
-    let report = await pool.reports();
-    await waitFor(
-      `${side.name} burst delivered`,
-      async () => (report = await pool.reports()).frames >= BURST_EVENTS * fanout,
-      120_000,
-      200,
-    );
-    rates.push(report.frames / ((report.lastAt - started) / 1000));
-  }
-  pool.tell({ cmd: 'reset' });
-  await side.emit(channels, RATE * LATENCY_SECONDS, RATE);
-  let report = await pool.reports();
-  await waitFor(
-    `${side.name} paced delivered`,
-    async () => (report = await pool.reports()).frames >= RATE * LATENCY_SECONDS * fanout,
-    60_000,
-    200,
-  );
-  const sorted = report.latencies.sort((a, b) => a - b);
-  await pool.ask('closed', () => ({ cmd: 'close' }));
-  return { rate: median(rates), rates, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-}
-
-async function idleKbPerConnection(side: Side, pool: ClientPool): Promise<number> {
-  await sleep(1000);
-  const before = rssKb(side.child.pid);
-  await pool.connect(side.wsUrl, IDLE, benchChannels('idle', 100));
-  await sleep(3000);
-  const after = rssKb(side.child.pid);
-  await pool.ask('closed', () => ({ cmd: 'close' }));
-  return (after - before) / IDLE;
-}
+const LOAD: LoadOptions = {
+  connections: 1000,
+  channels: 20, // fan-out 50
+  burstEvents: 4000,
+  rounds: arg('rounds', 3),
+  rate: 100, // events/s in the latency phase: 5,000 deliveries/s
+  latencySeconds: 10,
+};
+/** Open files a server or a client process needs beyond its connections (modules, Redis, pg …). */
+const SPARE_FILES = 1024;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const [redisServer, postgres] = await Promise.all([startRedis(), startPostgres({ fsync: false })]);
   const databaseUrl = await postgres.createDatabase('bench_realtime');
   const redis = new Redis(redisServer.url);
   const [notificationsPort, rawPort] = await Promise.all([freePort(), freePort()]);
+  const serverFiles = Math.max(IDLE, STORM, LOAD.connections) + SPARE_FILES;
   const app = spawnBenchServer(
     'notifications',
     ['apps/notifications/src/main.ts'],
@@ -206,8 +81,12 @@ async function main(): Promise<void> {
     cwd: root,
     env: { ...process.env, PORT: String(rawPort) },
   });
-  const pool = new ClientPool(CLIENT_PROCESSES);
+  const clientFiles = Math.ceil(Math.max(IDLE, STORM) / CLIENT_PROCESSES) + SPARE_FILES;
+  let pool: ClientPool | undefined;
   try {
+    ensureOpenFiles(app.child.pid, serverFiles, 'the notifications server');
+    ensureOpenFiles(rawChild.pid, serverFiles, 'the raw ws server');
+    pool = new ClientPool(CLIENT_PROCESSES, root, clientFiles);
     await waitFor(
       'notifications ready',
       async () => (await fetch(`${app.url}/readyz`).catch(() => undefined))?.ok === true,
@@ -232,54 +111,40 @@ async function main(): Promise<void> {
         }),
     };
 
-    const rawLoad = await measure(raw, pool);
-    const load = await measure(notifications, pool);
-    const rawIdle = await idleKbPerConnection(raw, pool);
-    const idle = await idleKbPerConnection(notifications, pool);
-
-    // The storm: resumable clients on live channels, all dropped at once while publications go on.
-    const stormChannels = benchChannels(`storm-${Date.now()}`, STORM / 10);
-    await pool.connect(notifications.wsUrl, STORM, stormChannels, true);
-    let emitting = true;
-    const emitter = (async () => {
-      while (emitting) await emitToStream(redis, stormChannels, 20, 0).then(() => sleep(100));
-    })();
-    await sleep(3000);
-    const dropped = await pool.ask('dropped', () => ({ cmd: 'drop' }));
-    await sleep(2000);
-    emitting = false;
-    await emitter;
-    await sleep(3000);
-    const last: Record<string, number> = {};
-    for (const channel of stormChannels)
-      last[channel] = Number(await redis.hget(`rt:{${channel}}:m`, 'last'));
-    const verified = await pool.ask('verified', () => ({ cmd: 'verify', last }));
-    const resumed = dropped.reduce((n, d) => n + d.resumed, 0);
-    const stormSeconds = Math.max(...dropped.map((d) => d.slowestMs)) / 1000;
-    const lost = verified.reduce((n, v) => n + v.lost, 0);
-    const duplicates = verified.reduce((n, v) => n + v.duplicates, 0);
-    const snapshots = verified.reduce((n, v) => n + v.snapshots, 0);
+    const loadAverage = [os.loadavg()[0]];
+    const rawLoad = await measureLoad(raw, pool, LOAD);
+    const load = await measureLoad(notifications, pool, LOAD);
+    loadAverage.push(os.loadavg()[0]);
+    const rawIdle = await idleKbPerConnection(raw, pool, IDLE);
+    const idle = await idleKbPerConnection(notifications, pool, IDLE);
+    loadAverage.push(os.loadavg()[0]);
+    const storm = await runStorm(notifications.wsUrl, pool, redis, STORM);
+    loadAverage.push(os.loadavg()[0]);
 
     const ratio = load.rate / rawLoad.rate;
+    const fanout = LOAD.connections / LOAD.channels;
     const lines = [
-      `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg()[0].toFixed(1)}`,
-      `clients: ${CLIENT_PROCESSES} processes; load phase ${CONNECTIONS} connections on ${CHANNELS} channels (fan-out ${CONNECTIONS / CHANNELS})`,
+      `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average (1 min) at the ` +
+        `start and after each phase: ${loadAverage.map((l) => l.toFixed(1)).join(', ')}`,
+      `clients: ${CLIENT_PROCESSES} processes; load phase ${LOAD.connections} connections on ` +
+        `${LOAD.channels} channels (fan-out ${fanout}); idle phase ${fmt(IDLE)} connections`,
       '',
-      '| side | deliveries/s (median) | per round | entry → frame p50 | p99 (at ' +
-        fmt(RATE * (CONNECTIONS / CHANNELS)) +
-        ' deliveries/s) | idle KB/conn |',
+      `| side | deliveries/s (median) | per round | entry → frame p50 | p99 (at ${fmt(LOAD.rate * fanout)} deliveries/s) | idle KB/conn |`,
       '| --- | ---: | --- | ---: | ---: | ---: |',
       `| raw ws | ${fmt(rawLoad.rate)} | ${rawLoad.rates.map(fmt).join(' ')} | ${rawLoad.p50} ms | ${rawLoad.p99} ms | ${rawIdle.toFixed(1)} |`,
       `| notifications | ${fmt(load.rate)} | ${load.rates.map(fmt).join(' ')} | ${load.p50} ms | ${load.p99} ms | ${idle.toFixed(1)} |`,
       '',
-      `storm: ${STORM} clients dropped at once, ${resumed} resumed, slowest after ${stormSeconds.toFixed(2)} s; ` +
-        `publications lost ${lost}, duplicates ${duplicates}, snapshots ${snapshots}`,
+      `storm: ${fmt(storm.clients)} clients dropped at once, ${fmt(storm.resumed)} resumed, the last after ` +
+        `${storm.resumeSeconds.toFixed(2)} s; publications lost ${storm.lost}, duplicates ${storm.duplicates}, ` +
+        `out of order ${storm.outOfOrder}, snapshots on resume ${storm.snapshots}, channels whose last ` +
+        `offset differs from what was emitted ${storm.channelsOff}`,
       '',
-      `realtime_ratio=${ratio.toFixed(2)} p99_ms=${load.p99} idle_kb_per_conn=${idle.toFixed(1)} storm_resume_s=${stormSeconds.toFixed(2)} storm_lost=${lost + (STORM - resumed)}`,
+      `realtime_ratio=${ratio.toFixed(2)} p99_ms=${load.p99} idle_kb_per_conn=${idle.toFixed(1)} ` +
+        `storm_resume_s=${storm.resumeSeconds.toFixed(2)} storm_lost=${storm.lost}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    pool.stop();
+    pool?.stop();
     rawChild.kill('SIGKILL');
     const exited = new Promise((resolve) => app.child.once('exit', resolve));
     app.child.kill('SIGTERM');

@@ -1,24 +1,21 @@
 import WebSocket from 'ws';
-import { RealtimeClient, Subscription, WebSocketConstructor } from '@choreo/realtime-client';
 import type { FromClients, ToClients } from './bench-protocol';
+import { StormClients } from './storm-clients';
 
 // One client process of `npm run bench:realtime`: opens its share of the connections and reports
 // what arrived. Raw connections (plain `ws`, one subscribe frame, JSON.parse per frame) measure the
 // servers; resumable ones (the workspace's RealtimeClient) measure the reconnect storm.
 
+/** Connection attempts in flight at once per process (a burst of 2,500 SYNs overflows the backlog). */
+const CONNECTING_AT_ONCE = 200;
+
 const send = (message: FromClients) => process.send?.(message);
 const raw: WebSocket[] = [];
-const clients: {
-  client: RealtimeClient;
-  sub: Subscription;
-  offsets: number[];
-  droppedAt?: number;
-  resumedAt?: number;
-}[] = [];
 let frames = 0;
 let firstAt = 0;
 let lastAt = 0;
 let latencies: number[] = [];
+const storm = new StormClients(onFrame);
 
 function onFrame(text: string): void {
   const frame = JSON.parse(text) as { type: string; data?: { sent_at?: number } };
@@ -31,106 +28,62 @@ function onFrame(text: string): void {
   if (sentAt !== undefined && latencies.length < 500_000) latencies.push(now - sentAt);
 }
 
-async function connectRaw(url: string, count: number, channels: string[], offset: number): Promise<void> {
-  let open = 0;
-  await new Promise<void>((resolve, reject) => {
-    for (let i = 0; i < count; i++) {
-      const socket = new WebSocket(`${url}?v=1`, { perMessageDeflate: false });
-      socket.on('open', () => {
-        socket.send(JSON.stringify({ type: 'subscribe', channel: channels[(offset + i) % channels.length] }));
-        if (++open === count) resolve();
-      });
-      socket.on('message', (data) => onFrame(String(data)));
-      socket.on('error', reject);
-      raw.push(socket);
-    }
+function openRaw(url: string, channel: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${url}?v=1`, { perMessageDeflate: false });
+    socket.on('open', () => {
+      socket.send(JSON.stringify({ type: 'subscribe', channel }));
+      resolve();
+    });
+    socket.on('message', (data) => onFrame(String(data)));
+    socket.on('error', reject);
+    raw.push(socket);
   });
 }
 
-async function connectResumable(
-  url: string,
-  count: number,
-  channels: string[],
-  offset: number,
-): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const client = new RealtimeClient({
-      url,
-      WebSocket: WebSocket as unknown as WebSocketConstructor,
-      backoff: { minMs: 100, maxMs: 3000 },
-    });
-    const entry = { client, offsets: [] as number[] } as (typeof clients)[number];
-    entry.sub = client.subscribe(channels[(offset + i) % channels.length], {
-      onPublication: (p) => {
-        entry.offsets.push(p.offset ?? -1);
-        onFrame(JSON.stringify(p));
-      },
-      onSubscribed: () => {
-        if (entry.droppedAt !== undefined && entry.resumedAt === undefined) entry.resumedAt = Date.now();
-      },
-    });
-    clients.push(entry);
-  }
-  while (!clients.every((c) => c.sub.state === 'subscribed')) await new Promise((r) => setTimeout(r, 50));
+async function connectRaw(url: string, count: number, channels: string[], offset: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await openRaw(url, channels[(offset + i) % channels.length]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONNECTING_AT_ONCE, count) }, worker));
 }
 
 process.on('message', (message: ToClients) => {
-  void (async () => {
-    switch (message.cmd) {
-      case 'connect':
-        if (message.resumable)
-          await connectResumable(message.url, message.count, message.channels, message.offset);
-        else await connectRaw(message.url, message.count, message.channels, message.offset);
-        send({ kind: 'connected', count: message.count });
-        return;
-      case 'reset':
-        frames = firstAt = lastAt = 0;
-        latencies = [];
-        return;
-      case 'report':
-        send({ kind: 'report', frames, firstAt, lastAt, latencies });
-        return;
-      case 'drop': {
-        const droppedAt = Date.now();
-        for (const c of clients) {
-          c.droppedAt = droppedAt;
-          c.resumedAt = undefined;
-          c.client.drop();
-        }
-        while (clients.some((c) => c.resumedAt === undefined) && Date.now() - droppedAt < 60_000) {
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        const resumedAfter = clients.flatMap((c) =>
-          c.resumedAt === undefined ? [] : [c.resumedAt - droppedAt],
-        );
-        send({ kind: 'dropped', resumed: resumedAfter.length, slowestMs: Math.max(0, ...resumedAfter) });
-        return;
-      }
-      case 'verify': {
-        let lost = 0;
-        let duplicates = 0;
-        for (const c of clients) {
-          const last = message.last[c.sub.channel] ?? 0;
-          const first = c.offsets[0] ?? last + 1;
-          const distinct = new Set(c.offsets).size;
-          duplicates += c.offsets.length - distinct;
-          lost += Math.max(0, last - first + 1 - distinct);
-        }
-        send({
-          kind: 'verified',
-          lost,
-          duplicates,
-          snapshots: clients.reduce((n, c) => n + c.sub.stats.snapshots, 0),
-        });
-        return;
-      }
-      case 'close':
-        for (const socket of raw) socket.terminate();
-        for (const c of clients) c.client.close();
-        raw.length = 0;
-        clients.length = 0;
-        send({ kind: 'closed' });
-        return;
-    }
-  })();
+  handle(message).catch((error: unknown) =>
+    send({ kind: 'failed', error: error instanceof Error ? error.message : String(error) }),
+  );
 });
+
+async function handle(message: ToClients): Promise<void> {
+  switch (message.cmd) {
+    case 'connect':
+      if (message.resumable)
+        await storm.connect(message.url, message.count, message.channels, message.offset);
+      else await connectRaw(message.url, message.count, message.channels, message.offset);
+      send({ kind: 'connected', count: message.count });
+      return;
+    case 'reset':
+      frames = firstAt = lastAt = 0;
+      latencies = [];
+      return;
+    case 'report':
+      send({ kind: 'report', frames, firstAt, lastAt, latencies });
+      return;
+    case 'drop':
+      send({ kind: 'dropped', ...(await storm.drop(message.waitMs)) });
+      return;
+    case 'verify':
+      send({ kind: 'verified', tally: await storm.verify(message.last, message.waitMs) });
+      return;
+    case 'close':
+      for (const socket of raw) socket.terminate();
+      raw.length = 0;
+      storm.close();
+      send({ kind: 'closed' });
+      return;
+  }
+}

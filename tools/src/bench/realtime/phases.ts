@@ -1,0 +1,142 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type Redis from 'ioredis';
+import { waitFor } from '@choreo/testing';
+import { median } from '../bench-stats';
+import { benchChannels } from './bench-protocol';
+import type { ClientPool } from './client-pool';
+import { addTallies, StormTally } from './storm-accounting';
+import { emitToStream } from './stream-emitter';
+
+/** One server under test: where clients connect, its process, and how to make it publish. */
+export interface Side {
+  name: 'notifications' | 'raw ws';
+  wsUrl: string;
+  child: ChildProcess;
+  emit(channels: string[], events: number, rate: number): Promise<void>;
+}
+
+export interface LoadOptions {
+  connections: number;
+  channels: number;
+  burstEvents: number;
+  rounds: number;
+  /** Events a second in the latency phase, for `latencySeconds`. */
+  rate: number;
+  latencySeconds: number;
+}
+
+export interface LoadResult {
+  /** Median deliveries a second over the burst rounds, and each round's. */
+  rate: number;
+  rates: number[];
+  p50: number;
+  p99: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const rssKb = (pid: number | undefined) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+
+/** (a) Burst deliveries a second, then entry → frame latency at a steady rate. */
+export async function measureLoad(side: Side, pool: ClientPool, o: LoadOptions): Promise<LoadResult> {
+  const channels = benchChannels(`load-${side.name === 'raw ws' ? 'raw' : 'n'}-${Date.now()}`, o.channels);
+  await pool.connect(side.wsUrl, o.connections, channels);
+  const fanout = o.connections / o.channels;
+  const rates: number[] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    pool.tell({ cmd: 'reset' });
+    const started = Date.now();
+    await side.emit(channels, o.burstEvents, 0);
+    let report = await pool.reports();
+    await waitFor(
+      `${side.name} burst delivered`,
+      async () => (report = await pool.reports()).frames >= o.burstEvents * fanout,
+      120_000,
+      200,
+    );
+    rates.push(report.frames / ((report.lastAt - started) / 1000));
+  }
+  pool.tell({ cmd: 'reset' });
+  await side.emit(channels, o.rate * o.latencySeconds, o.rate);
+  let report = await pool.reports();
+  await waitFor(
+    `${side.name} paced delivered`,
+    async () => (report = await pool.reports()).frames >= o.rate * o.latencySeconds * fanout,
+    60_000,
+    200,
+  );
+  const sorted = report.latencies.sort((a, b) => a - b);
+  await pool.closeAll();
+  return { rate: median(rates), rates, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+/** (b) Server RSS growth per connection over `count` idle connections, each subscribed to a channel. */
+export async function idleKbPerConnection(side: Side, pool: ClientPool, count: number): Promise<number> {
+  await sleep(1000);
+  const before = rssKb(side.child.pid);
+  await pool.connect(side.wsUrl, count, benchChannels('idle', 100));
+  await sleep(3000);
+  const after = rssKb(side.child.pid);
+  await pool.closeAll();
+  return (after - before) / count;
+}
+
+export interface StormResult extends StormTally {
+  /** Seconds from the drop until the last client resumed (the wait limit when some never did). */
+  resumeSeconds: number;
+  /** Channels whose last offset in Redis differs from the events the bench emitted to them. */
+  channelsOff: number;
+}
+
+/** Publications go on at one per channel each tick, before, during and after the drop. */
+const STORM_TICK_MS = 500;
+const RESUME_WAIT_MS = 60_000;
+
+/**
+ * (c) `clients` resumable clients, ten a channel, all dropped at once while publications go on. One
+ * channel in ten gets its first publication only after everybody resumed (a resume on a channel
+ * with no epoch yet). The truth is what the bench emitted to each channel (offsets 1..n on a fresh
+ * channel), not what the server says it published, so a publication it never made shows as lost.
+ */
+export async function runStorm(
+  wsUrl: string,
+  pool: ClientPool,
+  redis: Redis,
+  clients: number,
+): Promise<StormResult> {
+  const channels = benchChannels(`storm-${Date.now()}`, Math.max(1, Math.ceil(clients / 10)));
+  await pool.connect(wsUrl, clients, channels, true);
+  const emitted = new Map(channels.map((channel) => [channel, 0]));
+  let active = channels.filter((_, i) => i % 10 !== 9);
+  let emitting = true;
+  const emitter = (async () => {
+    while (emitting) {
+      const tick = active;
+      await emitToStream(redis, tick, tick.length, 0);
+      for (const channel of tick) emitted.set(channel, (emitted.get(channel) ?? 0) + 1);
+      await sleep(STORM_TICK_MS);
+    }
+  })();
+  await sleep(3000);
+  const dropped = await pool.ask('dropped', () => ({ cmd: 'drop', waitMs: RESUME_WAIT_MS }));
+  active = channels;
+  await sleep(2000); // and after everybody is back
+  emitting = false;
+  await emitter;
+  const last = Object.fromEntries(emitted);
+  const verified = await pool.ask('verified', () => ({ cmd: 'verify', last, waitMs: 30_000 }));
+  let channelsOff = 0;
+  for (const channel of channels)
+    if (Number(await redis.hget(`rt:{${channel}}:m`, 'last')) !== emitted.get(channel)) channelsOff++;
+  await pool.closeAll();
+  const tally = addTallies(verified.map((v) => v.tally));
+  const allBack = dropped.every((d) => d.resumed === d.clients);
+  return {
+    ...tally,
+    resumeSeconds: allBack ? Math.max(...dropped.map((d) => d.slowestMs)) / 1000 : RESUME_WAIT_MS / 1000,
+    channelsOff,
+  };
+}
