@@ -14,6 +14,7 @@ import { ChannelAuth } from './gateway/channel-auth';
 import type { GatewayContext } from './gateway/gateway-context';
 import { RealtimeGateway } from './gateway/realtime-gateway';
 import { RealtimeMetrics } from './gateway/realtime-metrics';
+import { TickWrites } from './gateway/tick-writes';
 import { RealtimeIngest } from './ingest/realtime-ingest';
 import type { OrderTimelineStore } from './read-model/order-timeline.store';
 import { PgOrderTimelineStore } from './read-model/pg-order-timeline.store';
@@ -85,6 +86,7 @@ export class Realtime {
       log: this.log,
       subscriptionStats: { duplicates: 0, gaps: 0 },
       draining: new Set(),
+      writes: new TickWrites(),
       onSubscribed: () => undefined,
       onUnsubscribed: () => undefined,
     };

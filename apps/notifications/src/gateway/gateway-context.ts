@@ -6,6 +6,7 @@ import type { SendQueueLimits } from '../channels/send-queue';
 import type { ChannelAuth } from './channel-auth';
 import type { RealtimeConnection } from './realtime-connection';
 import type { RealtimeMetrics } from './realtime-metrics';
+import type { TickWrites } from './tick-writes';
 
 export interface RealtimeLimits {
   /** Inbound frames larger than this get `frame_too_large` (default 64 KiB). */
@@ -46,6 +47,8 @@ export interface GatewayContext {
   subscriptionStats: SubscriptionStats;
   /** Connections with frames waiting in their send queue. */
   draining: Set<RealtimeConnection>;
+  /** One write per socket per tick. */
+  writes: TickWrites;
   onSubscribed(connection: RealtimeConnection, sub: ChannelSubscription): void;
   onUnsubscribed(connection: RealtimeConnection, sub: ChannelSubscription): void;
 }

@@ -7,6 +7,7 @@ import {
   RealtimeErrorCode,
   SubscribeFrame,
 } from '@choreo/contracts';
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { ChannelSubscription, FrameSink } from '../channels/channel-subscription';
 import { SendQueue } from '../channels/send-queue';
@@ -33,6 +34,8 @@ export class RealtimeConnection implements FrameSink {
     readonly id: string,
     readonly socket: WebSocket,
     private readonly ctx: GatewayContext,
+    /** The TCP socket under `socket`, whose writes are coalesced per tick. */
+    private readonly transport?: Duplex,
   ) {
     this.subscribeBudget = ctx.limits.subscribeBurst;
   }
@@ -58,6 +61,7 @@ export class RealtimeConnection implements FrameSink {
   enqueue(text: string, coalesceKey?: string): void {
     if (this.closed) return;
     if (this.queue === undefined && this.socket.bufferedAmount < this.ctx.limits.socketHighWater) {
+      if (this.transport) this.ctx.writes.hold(this.transport);
       this.socket.send(text);
       this.ctx.metrics.framesSent.inc();
       return;
@@ -74,6 +78,7 @@ export class RealtimeConnection implements FrameSink {
   drain(): boolean {
     const queue = this.queue;
     if (!queue || this.closed) return true;
+    if (this.transport) this.ctx.writes.hold(this.transport);
     while (this.socket.bufferedAmount < this.ctx.limits.socketHighWater) {
       const text = queue.shift();
       if (text === undefined) {

@@ -81,7 +81,7 @@ export class RealtimeGateway {
         );
         return;
       }
-      const connection = new RealtimeConnection(randomUUID(), ws, this.ctx);
+      const connection = new RealtimeConnection(randomUUID(), ws, this.ctx, socket);
       this.connections.add(connection);
       this.ctx.metrics.connections.inc({ transport: 'ws' });
       ws.on('message', (data, isBinary) => connection.onMessage(data, isBinary));

@@ -15,6 +15,8 @@ let frames = 0;
 let firstAt = 0;
 let lastAt = 0;
 let latencies: number[] = [];
+let closes: Record<string, number> = {};
+const terminated = new WeakSet<WebSocket>();
 const storm = new StormClients(onFrame);
 
 function onFrame(text: string): void {
@@ -36,6 +38,9 @@ function openRaw(url: string, channel: string): Promise<void> {
       resolve();
     });
     socket.on('message', (data) => onFrame(String(data)));
+    socket.on('close', (code) => {
+      if (!terminated.has(socket)) closes[code] = (closes[code] ?? 0) + 1;
+    });
     socket.on('error', reject);
     raw.push(socket);
   });
@@ -69,9 +74,10 @@ async function handle(message: ToClients): Promise<void> {
     case 'reset':
       frames = firstAt = lastAt = 0;
       latencies = [];
+      closes = {};
       return;
     case 'report':
-      send({ kind: 'report', frames, firstAt, lastAt, latencies });
+      send({ kind: 'report', frames, firstAt, lastAt, latencies, closes });
       return;
     case 'drop':
       send({ kind: 'dropped', ...(await storm.drop(message.waitMs)) });

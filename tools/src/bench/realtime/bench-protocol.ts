@@ -11,7 +11,15 @@ export type ToClients =
 
 export type FromClients =
   | { kind: 'connected'; count: number }
-  | { kind: 'report'; frames: number; firstAt: number; lastAt: number; latencies: number[] }
+  | {
+      kind: 'report';
+      frames: number;
+      firstAt: number;
+      lastAt: number;
+      latencies: number[];
+      /** Raw connections the server closed, by close code. */
+      closes: Record<string, number>;
+    }
   | { kind: 'dropped'; clients: number; resumed: number; slowestMs: number }
   | { kind: 'verified'; tally: StormTally }
   | { kind: 'closed' }

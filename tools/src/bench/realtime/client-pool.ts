@@ -74,6 +74,7 @@ export class ClientPool {
       frames: all.reduce((n, r) => n + r.frames, 0),
       lastAt: Math.max(...all.map((r) => r.lastAt)),
       latencies: all.flatMap((r) => r.latencies),
+      closes: all.flatMap((r) => Object.entries(r.closes).map(([code, n]) => `${n} × ${code}`)),
     };
   }
 

@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type Redis from 'ioredis';
-import { waitFor } from '@choreo/testing';
 import { median } from '../bench-stats';
 import { benchChannels } from './bench-protocol';
 import type { ClientPool } from './client-pool';
@@ -40,37 +39,65 @@ const percentile = (sorted: number[], p: number) =>
 const rssKb = (pid: number | undefined) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
-/** (a) Burst deliveries a second, then entry → frame latency at a steady rate. */
-export async function measureLoad(side: Side, pool: ClientPool, o: LoadOptions): Promise<LoadResult> {
-  const channels = benchChannels(`load-${side.name === 'raw ws' ? 'raw' : 'n'}-${Date.now()}`, o.channels);
-  await pool.connect(side.wsUrl, o.connections, channels);
+/**
+ * (a) Burst deliveries a second, the two sides taking turns round by round (the machine's load
+ * moves; a round of each side back to back sees about the same), then entry → frame latency at a
+ * steady rate, one side after the other. The ratio is the median of the rounds' ratios.
+ */
+export async function measureLoad(
+  sides: { raw: Side; notifications: Side },
+  pool: ClientPool,
+  o: LoadOptions,
+): Promise<{ raw: LoadResult; notifications: LoadResult; ratio: number }> {
   const fanout = o.connections / o.channels;
-  const rates: number[] = [];
-  for (let round = 0; round < o.rounds; round++) {
-    pool.tell({ cmd: 'reset' });
-    const started = Date.now();
-    await side.emit(channels, o.burstEvents, 0);
-    let report = await pool.reports();
-    await waitFor(
-      `${side.name} burst delivered`,
-      async () => (report = await pool.reports()).frames >= o.burstEvents * fanout,
-      120_000,
-      200,
-    );
-    rates.push(report.frames / ((report.lastAt - started) / 1000));
+  const both = [sides.raw, sides.notifications];
+  const channels = new Map<Side, string[]>();
+  for (const side of both) {
+    const prefix = `load-${side === sides.raw ? 'raw' : 'n'}-${Date.now()}`;
+    channels.set(side, benchChannels(prefix, o.channels));
+    await pool.connect(side.wsUrl, o.connections, channels.get(side) ?? []);
   }
-  pool.tell({ cmd: 'reset' });
-  await side.emit(channels, o.rate * o.latencySeconds, o.rate);
-  let report = await pool.reports();
-  await waitFor(
-    `${side.name} paced delivered`,
-    async () => (report = await pool.reports()).frames >= o.rate * o.latencySeconds * fanout,
-    60_000,
-    200,
-  );
-  const sorted = report.latencies.sort((a, b) => a - b);
+  const rates = new Map<Side, number[]>(both.map((side) => [side, []]));
+  for (let round = 0; round < o.rounds; round++) {
+    for (const side of both) {
+      pool.tell({ cmd: 'reset' });
+      const started = Date.now();
+      await side.emit(channels.get(side) ?? [], o.burstEvents, 0);
+      const report = await delivered(pool, `${side.name} burst`, o.burstEvents * fanout, 120_000);
+      rates.get(side)?.push(report.frames / ((report.lastAt - started) / 1000));
+    }
+  }
+  const latency = new Map<Side, { p50: number; p99: number }>();
+  for (const side of both) {
+    pool.tell({ cmd: 'reset' });
+    await side.emit(channels.get(side) ?? [], o.rate * o.latencySeconds, o.rate);
+    const report = await delivered(pool, `${side.name} paced`, o.rate * o.latencySeconds * fanout, 60_000);
+    const sorted = report.latencies.sort((a, b) => a - b);
+    latency.set(side, { p50: percentile(sorted, 50), p99: percentile(sorted, 99) });
+  }
   await pool.closeAll();
-  return { rate: median(rates), rates, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  const result = (side: Side): LoadResult => {
+    const sideRates = rates.get(side) ?? [];
+    return { rate: median(sideRates), rates: sideRates, p50: NaN, p99: NaN, ...latency.get(side) };
+  };
+  const rawRates = rates.get(sides.raw) ?? [];
+  const ratios = (rates.get(sides.notifications) ?? []).map((rate, i) => rate / rawRates[i]);
+  return { raw: result(sides.raw), notifications: result(sides.notifications), ratio: median(ratios) };
+}
+
+/** Waits until the clients hold `expected` publications; fails saying how many arrived. */
+async function delivered(pool: ClientPool, what: string, expected: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const report = await pool.reports();
+    if (report.frames >= expected) return report;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what}: ${report.frames} of ${expected} publications delivered in ${timeoutMs} ms; ` +
+          `connections closed by the server: ${report.closes.join(', ') || 'none'}`,
+      );
+    await sleep(200);
+  }
 }
 
 /** (b) Server RSS growth per connection over `count` idle connections, each subscribed to a channel. */
