@@ -37,13 +37,30 @@ export class MongoOrderTimelineStore implements OrderTimelineStore {
   private readonly connection: Connection;
   private readonly orders: Model<TimelineDocument>;
 
-  constructor(url: string) {
-    this.connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: 5000 });
+  constructor(
+    private readonly url: string,
+    /** How long the first connection may take before init() fails (default 5 s). */
+    private readonly connectTimeoutMs = 5000,
+  ) {
+    this.connection = mongoose.createConnection(url, {
+      serverSelectionTimeoutMS: connectTimeoutMs,
+      connectTimeoutMS: connectTimeoutMs,
+    });
+    // Without a listener a connection error would be thrown from an event; init() reports it.
+    this.connection.on('error', () => undefined);
     this.orders = this.connection.model<TimelineDocument>('OrderTimeline', timelineSchema);
   }
 
+  /** Connects, or fails after connectTimeoutMs saying which MongoDB could not be reached. */
   async init(): Promise<void> {
-    await this.connection.asPromise();
+    try {
+      await this.connection.asPromise();
+    } catch (error) {
+      throw new Error(
+        `MongoDB at ${redact(this.url)} is unreachable (MONGODB_URL) after ${this.connectTimeoutMs} ms: ` +
+          (error instanceof Error ? error.message : String(error)),
+      );
+    }
   }
 
   async apply(event: TimelineEvent): Promise<ApplyResult> {
@@ -91,5 +108,16 @@ export class MongoOrderTimelineStore implements OrderTimelineStore {
 
   async close(): Promise<void> {
     await this.connection.close();
+  }
+}
+
+/** The URL without its password, for an error message. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'MONGODB_URL';
   }
 }
