@@ -70,6 +70,13 @@ export const EXPOSED_HEADERS = [
   'Idempotent-Replayed',
 ];
 
+/**
+ * Connections the kernel may hold waiting for accept() (it caps this at net.core.somaxconn). Node's
+ * default, 511, overflows when thousands of WebSocket clients reconnect at once (a replica restart,
+ * a network blip): the overflow is dropped and retried by the clients' TCP after 1, 3, 7, 15 … s.
+ */
+const LISTEN_BACKLOG = 4096;
+
 /** Boots a choreo app: logging, health, metrics, body limits, CORS, graceful shutdown, then listens. */
 export async function runApp(options: RunAppOptions): Promise<INestApplication> {
   setMetricsApp(options.app);
@@ -101,7 +108,7 @@ export async function runApp(options: RunAppOptions): Promise<INestApplication> 
   for (const strategy of options.transports ?? []) app.connectMicroservice({ strategy });
   await options.configure?.(app);
   await app.startAllMicroservices();
-  await app.listen(options.http.port, options.http.host);
+  await app.listen({ port: options.http.port, host: options.http.host, backlog: LISTEN_BACKLOG });
   logger.log(`${options.app} listening on http://${options.http.host}:${options.http.port}`, 'Bootstrap');
   return app;
 }

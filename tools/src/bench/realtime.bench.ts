@@ -5,6 +5,7 @@ import Redis from 'ioredis';
 import { freePort, startPostgres, startRedis, waitFor } from '@choreo/testing';
 import { fmt } from './bench-stats';
 import { spawnBenchServer } from './bench-server';
+import { writeBenchmarkSection } from './streams/bench-section';
 import { ClientPool, ensureOpenFiles } from './realtime/client-pool';
 import { idleKbPerConnection, LoadOptions, measureLoad, runStorm, Side } from './realtime/phases';
 import { emitToStream } from './realtime/stream-emitter';
@@ -112,12 +113,13 @@ async function main(): Promise<void> {
         }),
     };
 
+    // Idle memory first, on fresh servers: the load phase's garbage would blur an RSS difference.
     const loadAverage = [os.loadavg()[0]];
-    const measured = await measureLoad({ raw, notifications }, pool, LOAD);
-    const [rawLoad, load] = [measured.raw, measured.notifications];
-    loadAverage.push(os.loadavg()[0]);
     const rawIdle = await idleKbPerConnection(raw, pool, IDLE);
     const idle = await idleKbPerConnection(notifications, pool, IDLE);
+    loadAverage.push(os.loadavg()[0]);
+    const measured = await measureLoad({ raw, notifications }, pool, LOAD);
+    const [rawLoad, load] = [measured.raw, measured.notifications];
     loadAverage.push(os.loadavg()[0]);
     const storm = await runStorm(notifications.wsUrl, pool, redis, STORM);
     loadAverage.push(os.loadavg()[0]);
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
     const fanout = LOAD.connections / LOAD.channels;
     const lines = [
       `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average (1 min) at the ` +
-        `start and after each phase: ${loadAverage.map((l) => l.toFixed(1)).join(', ')}`,
+        `start and after the idle, load and storm phases: ${loadAverage.map((l) => l.toFixed(1)).join(', ')}`,
       `clients: ${CLIENT_PROCESSES} processes; load phase ${LOAD.connections} connections on ` +
         `${LOAD.channels} channels (fan-out ${fanout}); idle phase ${fmt(IDLE)} connections`,
       '',
@@ -135,8 +137,10 @@ async function main(): Promise<void> {
       `| raw ws | ${fmt(rawLoad.rate)} | ${rawLoad.rates.map(fmt).join(' ')} | ${rawLoad.p50} ms | ${rawLoad.p99} ms | ${rawIdle.toFixed(1)} |`,
       `| notifications | ${fmt(load.rate)} | ${load.rates.map(fmt).join(' ')} | ${load.p50} ms | ${load.p99} ms | ${idle.toFixed(1)} |`,
       '',
-      `storm: ${fmt(storm.clients)} clients dropped at once, ${fmt(storm.resumed)} resumed, the last after ` +
-        `${storm.resumeSeconds.toFixed(2)} s; publications lost ${storm.lost}, duplicates ${storm.duplicates}, ` +
+      `storm: ${fmt(storm.clients)} clients dropped at once, ${fmt(storm.resumed)} resumed: half after ` +
+        `${storm.resumeP50.toFixed(2)} s, 99 % after ${storm.resumeP99.toFixed(2)} s, the last after ` +
+        `${storm.resumeSeconds.toFixed(2)} s (TCP listen-queue overflows on the machine meanwhile: ` +
+        `${fmt(storm.listenOverflows)}); publications lost ${storm.lost}, duplicates ${storm.duplicates}, ` +
         `out of order ${storm.outOfOrder}, snapshots on resume ${storm.snapshots}, channels whose last ` +
         `offset differs from what was emitted ${storm.channelsOff}`,
       '',
@@ -144,6 +148,23 @@ async function main(): Promise<void> {
         `storm_resume_s=${storm.resumeSeconds.toFixed(2)} storm_lost=${storm.lost}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    writeBenchmarkSection(
+      path.join(root, 'docs/benchmarks.md'),
+      'realtime',
+      [
+        `\`npm run bench:realtime\` — ${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, its own ` +
+          'Redis and PostgreSQL; the notifications path is stream entry → consumer (group `notifications`) → ' +
+          'publish script → sharded pub/sub → WebSocket; the baseline is a bare `ws` server generating the ' +
+          'same frames in process. Load averages are the whole machine’s, shared with other work: ' +
+          'figures under load are indicative.',
+        '',
+        ...lines,
+        '',
+        'Published anchors: Centrifugo p99 200 ms at ~500k msg/s on 40 CPUs; Supabase Realtime p99 213 ms ' +
+          'at 224k msg/s. Targets: realtime_ratio ≥ 0.7, idle ≤ 12 KB a connection at 10,000, the storm ' +
+          'resumed within 10 s with 0 lost.',
+      ].join('\n'),
+    );
   } finally {
     pool?.stop();
     rawChild.kill('SIGKILL');

@@ -2,7 +2,7 @@ import { CloseCodes, REALTIME_PROTOCOL_VERSION } from '@choreo/contracts';
 import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { ChannelSubscription } from '../channels/channel-subscription';
 import type { GatewayContext } from './gateway-context';
 import { RealtimeConnection } from './realtime-connection';
@@ -72,33 +72,37 @@ export class RealtimeGateway {
     if (origin && this.options.allowedOrigins.length > 0 && !this.options.allowedOrigins.includes(origin)) {
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
-      const version = url.searchParams.get('v') ?? String(REALTIME_PROTOCOL_VERSION);
-      if (version !== String(REALTIME_PROTOCOL_VERSION)) {
-        ws.close(
-          CloseCodes.unsupportedProtocol,
-          `protocol ${version} is not supported; use v=${REALTIME_PROTOCOL_VERSION}`,
-        );
-        return;
-      }
-      const connection = new RealtimeConnection(randomUUID(), ws, this.ctx, socket);
-      this.connections.add(connection);
-      this.ctx.metrics.connections.inc({ transport: 'ws' });
-      ws.on('message', (data, isBinary) => connection.onMessage(data, isBinary));
-      ws.on('pong', () => (connection.lastHeardAt = Date.now()));
-      ws.on('error', () => ws.terminate());
-      ws.on('close', () => {
-        this.connections.delete(connection);
-        this.ctx.metrics.connections.dec({ transport: 'ws' });
-        connection.dispose();
-      });
-      connection.send({
-        type: 'connected',
-        protocol: REALTIME_PROTOCOL_VERSION,
-        client: connection.id,
-        ping_interval_ms: this.ctx.limits.pingIntervalMs,
-        max_frame_bytes: this.ctx.limits.maxFrameBytes,
-      });
+    const version = url.searchParams.get('v') ?? String(REALTIME_PROTOCOL_VERSION);
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, socket, version));
+  }
+
+  // A method, not a closure in upgrade(): a connection's listeners keep only what they use, not the
+  // request and its URL (memory per idle connection).
+  private accept(ws: WebSocket, socket: Duplex, version: string): void {
+    if (version !== String(REALTIME_PROTOCOL_VERSION)) {
+      ws.close(
+        CloseCodes.unsupportedProtocol,
+        `protocol ${version} is not supported; use v=${REALTIME_PROTOCOL_VERSION}`,
+      );
+      return;
+    }
+    const connection = new RealtimeConnection(randomUUID(), ws, this.ctx, socket);
+    this.connections.add(connection);
+    this.ctx.metrics.connections.inc({ transport: 'ws' });
+    ws.on('message', (data, isBinary) => connection.onMessage(data, isBinary));
+    ws.on('pong', () => (connection.lastHeardAt = Date.now()));
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      this.connections.delete(connection);
+      this.ctx.metrics.connections.dec({ transport: 'ws' });
+      connection.dispose();
+    });
+    connection.send({
+      type: 'connected',
+      protocol: REALTIME_PROTOCOL_VERSION,
+      client: connection.id,
+      ping_interval_ms: this.ctx.limits.pingIntervalMs,
+      max_frame_bytes: this.ctx.limits.maxFrameBytes,
     });
   }
 

@@ -30,14 +30,17 @@ function onFrame(text: string): void {
   if (sentAt !== undefined && latencies.length < 500_000) latencies.push(now - sentAt);
 }
 
+/** Opens a connection and subscribes; resolves at `subscribed` (publications before it are not owed). */
 function openRaw(url: string, channel: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`${url}?v=1`, { perMessageDeflate: false });
-    socket.on('open', () => {
-      socket.send(JSON.stringify({ type: 'subscribe', channel }));
-      resolve();
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', channel })));
+    socket.on('message', (data) => {
+      const text = String(data);
+      if (text.startsWith('{"type":"subscribed"')) resolve();
+      else if (text.startsWith('{"type":"error"')) reject(new Error(`subscribe ${channel}: ${text}`));
+      else onFrame(text);
     });
-    socket.on('message', (data) => onFrame(String(data)));
     socket.on('close', (code) => {
       if (!terminated.has(socket)) closes[code] = (closes[code] ?? 0) + 1;
     });

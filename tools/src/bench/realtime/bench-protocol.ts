@@ -20,7 +20,7 @@ export type FromClients =
       /** Raw connections the server closed, by close code. */
       closes: Record<string, number>;
     }
-  | { kind: 'dropped'; clients: number; resumed: number; slowestMs: number }
+  | { kind: 'dropped'; clients: number; resumed: number; resumedAfterMs: number[] }
   | { kind: 'verified'; tally: StormTally }
   | { kind: 'closed' }
   | { kind: 'failed'; error: string };

@@ -36,6 +36,13 @@ export interface LoadResult {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+/** TcpExt ListenOverflows of the whole machine (Linux /proc/net/netstat). */
+function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  const names = lines.find((l) => l.startsWith('TcpExt:'))?.split(' ') ?? [];
+  const values = lines.filter((l) => l.startsWith('TcpExt:'))[1]?.split(' ') ?? [];
+  return Number(values[names.indexOf('ListenOverflows')] ?? 0);
+}
 const rssKb = (pid: number | undefined) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
@@ -114,6 +121,11 @@ export async function idleKbPerConnection(side: Side, pool: ClientPool, count: n
 export interface StormResult extends StormTally {
   /** Seconds from the drop until the last client resumed (the wait limit when some never did). */
   resumeSeconds: number;
+  /** Seconds until half, and 99 %, of the clients had resumed. */
+  resumeP50: number;
+  resumeP99: number;
+  /** The machine's TCP listen-queue overflows during the storm (connections the kernel dropped). */
+  listenOverflows: number;
   /** Channels whose last offset in Redis differs from the events the bench emitted to them. */
   channelsOff: number;
 }
@@ -148,7 +160,9 @@ export async function runStorm(
     }
   })();
   await sleep(3000);
+  const overflowsBefore = listenOverflows();
   const dropped = await pool.ask('dropped', () => ({ cmd: 'drop', waitMs: RESUME_WAIT_MS }));
+  const overflows = listenOverflows() - overflowsBefore;
   active = channels;
   await sleep(2000); // and after everybody is back
   emitting = false;
@@ -161,9 +175,13 @@ export async function runStorm(
   await pool.closeAll();
   const tally = addTallies(verified.map((v) => v.tally));
   const allBack = dropped.every((d) => d.resumed === d.clients);
+  const after = dropped.flatMap((d) => d.resumedAfterMs).sort((a, b) => a - b);
   return {
     ...tally,
-    resumeSeconds: allBack ? Math.max(...dropped.map((d) => d.slowestMs)) / 1000 : RESUME_WAIT_MS / 1000,
+    resumeSeconds: allBack ? (after.at(-1) ?? 0) / 1000 : RESUME_WAIT_MS / 1000,
+    resumeP50: percentile(after, 50) / 1000,
+    resumeP99: percentile(after, 99) / 1000,
+    listenOverflows: overflows,
     channelsOff,
   };
 }

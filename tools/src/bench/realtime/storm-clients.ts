@@ -53,7 +53,7 @@ export class StormClients {
   }
 
   /** Drops every connection at once; answers when all resumed, or after `waitMs`. */
-  async drop(waitMs: number): Promise<{ clients: number; resumed: number; slowestMs: number }> {
+  async drop(waitMs: number): Promise<{ clients: number; resumed: number; resumedAfterMs: number[] }> {
     const droppedAt = Date.now();
     for (const c of this.clients) {
       c.droppedAt = droppedAt;
@@ -65,7 +65,7 @@ export class StormClients {
       await sleep(20);
     }
     const after = this.clients.flatMap((c) => (c.resumedAt === undefined ? [] : [c.resumedAt - droppedAt]));
-    return { clients: this.clients.length, resumed: after.length, slowestMs: Math.max(0, ...after) };
+    return { clients: this.clients.length, resumed: after.length, resumedAfterMs: after };
   }
 
   /** Waits (up to `waitMs`) for every client to reach its channel's last offset, then counts. */
