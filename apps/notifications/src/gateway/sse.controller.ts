@@ -56,12 +56,14 @@ export class SseController {
     });
     await this.authorise(grants, undefined);
     const ticket = randomUUID();
-    await this.realtime.commands.set(`rt:ticket:${ticket}`, JSON.stringify(grants), 'EX', TICKET_TTL_SECONDS);
+    await redisOr503(
+      this.realtime.commands.set(`rt:ticket:${ticket}`, JSON.stringify(grants), 'EX', TICKET_TTL_SECONDS),
+    );
     return { ticket, expires_at: new Date(Date.now() + TICKET_TTL_SECONDS * 1000).toISOString() };
   }
 
   private async redeem(ticket: string): Promise<ChannelGrant[]> {
-    const stored = await this.realtime.commands.getdel(`rt:ticket:${ticket}`);
+    const stored = await redisOr503(this.realtime.commands.getdel(`rt:ticket:${ticket}`));
     if (!stored)
       throw problem(
         401,
@@ -117,6 +119,15 @@ export class SseController {
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+}
+
+/** Redis down is not the caller's fault, nor a bug: 503, try again. */
+async function redisOr503<T>(command: Promise<T>): Promise<T> {
+  try {
+    return await command;
+  } catch {
+    throw problem(503, 'unavailable', 'tickets cannot be stored or read now (Redis): try again');
+  }
 }
 
 function problem(status: number, error: string, message: string): HttpException {
