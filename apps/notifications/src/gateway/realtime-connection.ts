@@ -13,6 +13,9 @@ import { ChannelSubscription, FrameSink } from '../channels/channel-subscription
 import { SendQueue } from '../channels/send-queue';
 import type { GatewayContext } from './gateway-context';
 
+/** Frames held for one write at most (a header and a payload buffer each, under IOV_MAX). */
+const MAX_FRAMES_PER_WRITE = 256;
+
 /** Consecutive refused frames after which the connection is closed (4101). */
 const MAX_REFUSED_IN_A_ROW = 20;
 
@@ -27,6 +30,10 @@ export class RealtimeConnection implements FrameSink {
   lastHeardAt = Date.now();
   closed = false;
   private refusedInARow = 0;
+  /** Bytes written this tick, held by the cork (TickWrites): not a backlog of the socket. */
+  private heldBytes = 0;
+  private heldFrames = 0;
+  private heldTick = -1;
   private subscribeBudget: number;
   private budgetAt = Date.now();
 
@@ -60,10 +67,8 @@ export class RealtimeConnection implements FrameSink {
   /** Queues a frame for the client (FrameSink). */
   enqueue(text: string, coalesceKey?: string): void {
     if (this.closed) return;
-    if (this.queue === undefined && this.socket.bufferedAmount < this.ctx.limits.socketHighWater) {
-      if (this.transport) this.ctx.writes.hold(this.transport);
-      this.socket.send(text);
-      this.ctx.metrics.framesSent.inc();
+    if (this.queue === undefined && this.backlog() < this.ctx.limits.socketHighWater) {
+      this.write(text);
       return;
     }
     this.queue ??= new SendQueue(this.ctx.limits.sendQueue);
@@ -78,17 +83,40 @@ export class RealtimeConnection implements FrameSink {
   drain(): boolean {
     const queue = this.queue;
     if (!queue || this.closed) return true;
-    if (this.transport) this.ctx.writes.hold(this.transport);
-    while (this.socket.bufferedAmount < this.ctx.limits.socketHighWater) {
+    while (this.backlog() < this.ctx.limits.socketHighWater) {
       const text = queue.shift();
       if (text === undefined) {
         this.queue = undefined;
         return true;
       }
-      this.socket.send(text);
-      this.ctx.metrics.framesSent.inc();
+      this.write(text);
     }
     return false;
+  }
+
+  // What the socket could not pass to the kernel yet: its buffer less what this tick's cork holds
+  // (without the cork those bytes would have gone out at once, as they will at the tick's end).
+  private backlog(): number {
+    if (this.heldTick !== this.ctx.writes.tick) this.heldBytes = this.heldFrames = 0;
+    return this.socket.bufferedAmount - this.heldBytes;
+  }
+
+  private write(text: string): void {
+    const transport = this.transport;
+    if (transport) {
+      this.ctx.writes.hold(transport);
+      this.heldTick = this.ctx.writes.tick;
+      this.heldBytes += text.length; // at most its bytes (non-ASCII counts less): never hides a backlog
+    }
+    this.socket.send(text);
+    this.ctx.metrics.framesSent.inc();
+    if (transport && ++this.heldFrames >= MAX_FRAMES_PER_WRITE) {
+      // One writev takes at most IOV_MAX (1024) buffers, two a frame: past that the rest would wait
+      // for the socket and count as its backlog. Pass these on now and keep holding.
+      transport.uncork();
+      transport.cork();
+      this.heldBytes = this.heldFrames = 0;
+    }
   }
 
   send(frame: object): void {

@@ -7,10 +7,13 @@ import type { Duplex } from 'node:stream';
  * uncorking every held socket once the tick's work is done sends them in one system call each.
  */
 export class TickWrites {
+  /** Counts the releases: bytes a connection held in an earlier tick are with the kernel now. */
+  tick = 0;
   private readonly held = new Set<Duplex>();
   private readonly releaseAll = () => {
     for (const socket of this.held) socket.uncork();
     this.held.clear();
+    this.tick++;
   };
 
   /** Holds `socket`'s writes until the current tick ends. */
