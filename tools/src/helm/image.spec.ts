@@ -36,6 +36,14 @@ describe('docker/Dockerfile', () => {
     expect(dockerfile).toContain(`ENV NODE_OPTIONS="${APP_NODE_FLAGS.join(' ')}"`);
   });
 
+  it('copies the definition directories the apps read by default (ENTITIES_DIR, AGGREGATIONS_DIR)', () => {
+    // The defaults of libs/entities' entitiesConfig and apps/aggregator's aggregationConfig.
+    for (const name of ['entities', 'aggregations']) {
+      expect(existsSync(path.join(root, name))).toBe(true);
+      expect(dockerfile).toContain(`COPY --from=build --chown=root:root /src/${name} ./${name}`);
+    }
+  });
+
   it('runs as a numeric user (the kubelet can only verify runAsNonRoot for a number)', () => {
     expect(dockerfile.match(/^USER .*$/gm)).toEqual(['USER 1000:1000']);
   });
