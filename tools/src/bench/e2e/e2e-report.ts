@@ -156,7 +156,7 @@ export function formatE2eSection(run: E2eRun): string {
     [
       `| ${r.rate}`,
       fmt(r.samples.placed),
-      `${r.samples.finished}${r.samples.refused ? ` (${r.samples.refused} refused)` : ''}`,
+      `${fmt(r.samples.finished)}${r.samples.refused ? ` (${fmt(r.samples.refused)} refused)` : ''}`,
       triple(r.firstFrame),
       triple(r.lifecycle),
       fmt(r.lifecycle.count),
