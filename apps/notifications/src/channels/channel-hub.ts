@@ -28,6 +28,8 @@ export interface ChannelHubOptions {
  */
 export class ChannelHub {
   private readonly listeners = new Map<string, Set<ChannelListener>>();
+  /** Each held channel's SSUBSCRIBE reply: once it resolves, every publication reaches the listeners. */
+  private readonly subscribed = new Map<string, Promise<void>>();
   private readonly probeChannel: string;
   private lastProbeAt = Date.now();
   private up = true;
@@ -74,14 +76,26 @@ export class ChannelHub {
     let set = this.listeners.get(channel);
     if (!set) this.listeners.set(channel, (set = new Set()));
     set.add(listener);
-    // SSUBSCRIBE again even when held: its reply is the point after which every publication arrives.
-    await this.subscriber.ssubscribe(channelKeys(channel).pubsub);
+    // The SSUBSCRIBE reply is the point after which every publication arrives. Once a channel's
+    // subscription is in force, a listener added to its set receives everything dispatched from then
+    // on, so later joiners await the same reply instead of sending one each (a storm of resumes on
+    // one channel is one SSUBSCRIBE, not thousands).
+    let inForce = this.subscribed.get(channel);
+    if (!inForce) {
+      const pending = this.subscriber.ssubscribe(channelKeys(channel).pubsub).then(() => undefined);
+      this.subscribed.set(channel, (inForce = pending));
+      pending.catch(() => {
+        if (this.subscribed.get(channel) === pending) this.subscribed.delete(channel);
+      });
+    }
+    await inForce;
   }
 
   leave(channel: string, listener: ChannelListener): void {
     const set = this.listeners.get(channel);
     if (!set?.delete(listener) || set.size > 0) return;
     this.listeners.delete(channel);
+    this.subscribed.delete(channel);
     this.subscriber.sunsubscribe(channelKeys(channel).pubsub).catch(() => undefined);
   }
 
@@ -111,6 +125,8 @@ export class ChannelHub {
   private setUp(up: boolean): void {
     if (up === this.up) return;
     this.up = up;
+    // Down: what was in force may no longer be; joins subscribe anew until repairAll has run.
+    if (!up) this.subscribed.clear();
     this.options.onProbeState?.(up);
     if (up) void this.repairAll();
   }
@@ -126,6 +142,9 @@ export class ChannelHub {
       return;
     }
     this.stats.repairs++;
+    for (const channel of channels)
+      if (this.listeners.has(channel) && !this.subscribed.has(channel))
+        this.subscribed.set(channel, Promise.resolve());
     for (const channel of channels)
       for (const listener of this.listeners.get(channel) ?? []) listener.repair();
   }
