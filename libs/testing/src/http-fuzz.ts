@@ -6,12 +6,15 @@ import fc from 'fast-check';
 // a raw sender that reports resets, hostile strings and bodies, PostgREST-style filters, and the
 // property that drives them.
 
+const ANSWER_WITHIN_MS = 5_000;
+
 export interface FuzzAnswer {
   status: number;
 }
 
 /**
- * One request on a fresh connection (any method, CONNECT included); a reset or hang-up rejects.
+ * One request on a fresh connection (any method, CONNECT included); a reset, a hang-up or no answer
+ * within ANSWER_WITHIN_MS rejects.
  * An event stream is answered by its head: the stream itself never ends.
  */
 export function send(
@@ -37,6 +40,10 @@ export function send(
       },
     );
     request.on('error', reject);
+    // A request left unanswered is as bad as a dropped one.
+    request.setTimeout(ANSWER_WITHIN_MS, () =>
+      request.destroy(new Error(`${method} ${url}: no answer within ${ANSWER_WITHIN_MS} ms`)),
+    );
     // CONNECT is answered on the raw socket (see libs/runtime installRefusals).
     request.on('connect', (response, socket) => {
       socket.destroy();

@@ -11,6 +11,14 @@ export interface SseChannel {
   expiresAt?: number;
 }
 
+/** The head of every event stream (and the whole answer to a HEAD request, which gets no stream). */
+export const SSE_HEAD = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
 /** Bytes a stream may have waiting in its socket before it is ended as slow (the client resumes). */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
@@ -33,12 +41,7 @@ export class SseStream implements FrameSink {
   ) {}
 
   async start(channels: SseChannel[]): Promise<void> {
-    this.res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
+    this.res.writeHead(200, SSE_HEAD);
     this.res.write('retry: 1000\n\n');
     this.res.on('close', () => this.close());
     this.ctx.metrics.connections.inc({ transport: 'sse' });

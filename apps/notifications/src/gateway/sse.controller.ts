@@ -3,7 +3,7 @@ import { decodeSseCursor, parseChannel, StreamPosition } from '@choreo/contracts
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Realtime } from '../realtime';
-import { SseChannel, SseStream } from './sse-stream';
+import { SSE_HEAD, SseChannel, SseStream } from './sse-stream';
 
 const TICKET_TTL_SECONDS = 60;
 const MAX_SSE_CHANNELS = 20;
@@ -26,13 +26,17 @@ export class SseController {
   @Get('sse')
   async stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const query = request.query as Record<string, string | string[] | undefined>;
+    // HEAD checks what GET would answer: it spends no ticket and opens no stream (Node sends no
+    // head of a body-less answer until it ends, so a stream would leave the client waiting forever).
+    const head = request.method === 'HEAD';
     const grants = query['ticket']
-      ? await this.redeem(String(query['ticket']))
+      ? await this.redeem(String(query['ticket']), head)
       : this.fromQuery(query, bearer(request));
     const cursorText = request.headers['last-event-id'] ?? query['last_event_id'];
     const cursor = typeof cursorText === 'string' ? decodeSseCursor(cursorText) : undefined;
     const channels = await this.authorise(grants, cursor);
     reply.hijack();
+    if (head) return void reply.raw.writeHead(200, SSE_HEAD).end();
     await new SseStream(reply.raw, this.realtime.context).start(channels);
   }
 
@@ -62,8 +66,10 @@ export class SseController {
     return { ticket, expires_at: new Date(Date.now() + TICKET_TTL_SECONDS * 1000).toISOString() };
   }
 
-  private async redeem(ticket: string): Promise<ChannelGrant[]> {
-    const stored = await redisOr503(this.realtime.commands.getdel(`rt:ticket:${ticket}`));
+  private async redeem(ticket: string, peek: boolean): Promise<ChannelGrant[]> {
+    const key = `rt:ticket:${ticket}`;
+    const commands = this.realtime.commands;
+    const stored = await redisOr503(peek ? commands.get(key) : commands.getdel(key));
     if (!stored)
       throw problem(
         401,
