@@ -15,8 +15,22 @@ import { loadEntities } from '@choreo/entities';
 import { Database, syncEntitySchema } from '@choreo/persistence';
 import { PostgresServer, RedisServer, freePort, startPostgres, startRedis } from '@choreo/testing';
 import { benchServerReady, spawnBenchServer } from './bench-server';
-import { fmt, median } from './bench-stats';
+import { exitOnHelp, fmt, median } from './bench-stats';
 import { writeBenchmarkSection } from './streams/bench-section';
+
+exitOnHelp(`
+npm run bench:aggregator
+
+The aggregator app (its own process, exactly once) on the shipped products_per_category rule against a
+raw loop applying the same window updates with no framework, rounds alternating which side goes first;
+then entry → result-visible latency at a fixed rate. Starts its own PostgreSQL and Redis.
+
+Environment:
+  BENCH_ROUNDS=3  BENCH_EVENTS=20000  BENCH_RATE=400  BENCH_RATE_SECONDS=8
+
+Prints the table, records the aggregator section of docs/benchmarks.md, and last:
+aggregator_ratio=… p99_ms=…
+`);
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);

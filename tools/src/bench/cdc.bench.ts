@@ -17,7 +17,22 @@ import { appendNewer, CdcRelay, highWaterMarkKey, packBatch } from '@choreo/cdc'
 import { Streams } from '@choreo/contracts';
 import { freePort, startPostgres, startRedis, waitFor } from '@choreo/testing';
 import { writeBenchmarkSection } from './streams/bench-section';
-import { fmt, median } from './bench-stats';
+import { exitOnHelp, fmt, median } from './bench-stats';
+
+exitOnHelp(`
+npm run bench:cdc
+
+The CDC relay (libs/cdc, in process) against a raw pgoutput decode loop over the same WAL in the same
+run; commit→XADD latency at a fixed 5,000 rows/s; the cdc-relay app's RSS while it relays one
+transaction of 1,000,000 rows; Redis alone appending the relay's entries under each AOF setting.
+Starts its own PostgreSQL and Redis.
+
+Environment:
+  BENCH_ROUNDS=9  BENCH_CDC_ROWS=150000  BENCH_CDC_RATE_SECONDS=10  BENCH_CDC_BIG_TX=1000000
+  BENCH_CDC_CEILING_ROWS=100000
+
+Prints the table and last: cdc_ratio=… p99_ms=…
+`);
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 9);
 const ROWS = Number(process.env['BENCH_CDC_ROWS'] ?? 150_000);

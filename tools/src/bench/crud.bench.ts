@@ -18,7 +18,23 @@ import {
   spawnBenchServer,
 } from './bench-server';
 import { writeBenchmarkSection } from './streams/bench-section';
-import { fmt, median } from './bench-stats';
+import { exitOnHelp, fmt, median } from './bench-stats';
+
+exitOnHelp(`
+npm run bench:crud
+
+The crud app (the real main.ts, its own process) against a bare node:http + pg handler running the same
+SQL on the same PostgreSQL in the same run: GET /crud/product/:id, POST /crud/product and a
+PostgREST-style filtered list with Prefer: count=exact, first at full speed (req/s, CPU µs per request,
+ratios), then at a fixed rate (p50/p99). Starts its own PostgreSQL unless DATABASE_URL is set.
+
+Environment:
+  BENCH_ROUNDS=3  BENCH_SECONDS=4  BENCH_CONNECTIONS=32  BENCH_RATE_SECONDS=4
+  BENCH_GET_RATE=300  BENCH_POST_RATE=150  DATABASE_URL (optional)
+
+Prints the table, records the crud section of docs/benchmarks.md, and last:
+get_ratio=… post_ratio=… get_cpu_ratio=… post_cpu_ratio=… list_ratio=… list_cpu_ratio=…
+`);
 
 const TOKEN = 'bench-token-0123456789abcdef';
 const POOL_MAX = 10;

@@ -13,7 +13,21 @@ import { Database, syncEntitySchema } from '@choreo/persistence';
 import { PostgresServer, RedisServer, freePort, startPostgres, startRedis } from '@choreo/testing';
 import { autocannon, BenchServer, benchServerReady, CannonRequest, spawnBenchServer } from './bench-server';
 import { writeBenchmarkSection } from './streams/bench-section';
-import { fmt, median } from './bench-stats';
+import { exitOnHelp, fmt, median } from './bench-stats';
+
+exitOnHelp(`
+npm run bench:orders
+
+POST /orders on the events app (the real main.ts, its own process) against a bare node:http + pg handler
+running the same statements in one raw transaction per order, on the same PostgreSQL in the same run:
+full speed (orders/s, ratio), then a fixed rate (p50/p99). Starts its own PostgreSQL and Redis unless
+DATABASE_URL / REDIS_URL are set.
+
+Environment:
+  BENCH_ROUNDS=3  BENCH_SECONDS=4  BENCH_CONNECTIONS=32  BENCH_RATE_SECONDS=5  BENCH_ORDER_RATE=150
+
+Prints the table and last: orders_ratio=… (events ÷ bare orders/s)
+`);
 
 const TOKEN = 'bench-token-0123456789abcdef';
 const POOL_MAX = 10;

@@ -11,7 +11,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { writeBenchmarkSection } from './streams/bench-section';
-import { fmt, median } from './bench-stats';
+import { exitOnHelp, fmt, median } from './bench-stats';
+
+exitOnHelp(`
+npm run bench:streams
+
+choreo's StreamConsumer and StreamPublisher against the raw ioredis loops they wrap, on the same Redis
+in the same run, rounds alternating which goes first (msg/s and node CPU µs per message). Starts its
+own redis-server (no AOF) unless REDIS_URL is set.
+
+Environment:
+  BENCH_ROUNDS=7  BENCH_CONSUME=80000  BENCH_PUBLISH=40000  REDIS_URL (optional)
+
+Prints the table, records the streams section of docs/benchmarks.md, and last:
+consumer_ratio=… publisher_ratio=…
+`);
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const CONSUME_COUNT = Number(process.env['BENCH_CONSUME'] ?? 80_000);
