@@ -1,6 +1,7 @@
 import { deepStrictEqual } from 'node:assert';
 import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
+import { FILTER_OPERATORS } from '@choreo/entities';
 
 // The pieces of the REST fuzz specs (no 5xx, no dropped connection, nothing written by a refusal):
 // a raw sender that reports resets, hostile strings and bodies, PostgREST-style filters, and the
@@ -125,24 +126,9 @@ export const deepJson = fc.nat({ max: 60 }).map((depth) => '['.repeat(depth) + '
 /** A JSON object of about `bytes` bytes (pass more than the app's body limit to provoke a 413). */
 export const hugeJson = (bytes: number) => fc.constant(JSON.stringify({ name: 'x'.repeat(bytes) }));
 
+/** Every operator choreo serves, those it refuses (range ones) and modifiers, valid and not. */
 export const POSTGREST_OPERATORS = [
-  'eq',
-  'neq',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'like',
-  'ilike',
-  'match',
-  'imatch',
-  'in',
-  'is',
-  'isdistinct',
-  'cs',
-  'cd',
-  'fts',
-  'wfts',
+  ...FILTER_OPERATORS,
   'sl',
   'ov',
   'like(any)',
