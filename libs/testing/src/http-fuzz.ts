@@ -25,8 +25,10 @@ export function send(
   headers: Record<string, string>,
   body?: string,
 ): Promise<FuzzAnswer> {
-  // Node's client frames no body of GET/OPTIONS/DELETE…: say its length, as real clients do.
-  if (body !== undefined) headers = { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+  // Node's client frames no body of GET/OPTIONS/DELETE…: say its length (unless the caller asked for
+  // `Transfer-Encoding: chunked`, which Node then frames), as real clients do.
+  if (body !== undefined && !headers['transfer-encoding'])
+    headers = { ...headers, 'content-length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       { host: '127.0.0.1', port, method, path: url, headers, agent: false },
@@ -175,6 +177,8 @@ export interface FuzzRequest {
   filters: [string, string][];
   body: string | undefined;
   token: boolean;
+  /** Upload the body chunked (no Content-Length), as streaming clients do. */
+  chunked: boolean;
   contentType: string | undefined;
   headers: Record<string, string>;
 }
@@ -228,6 +232,7 @@ export function fuzzRequest(parts: {
     filters: fc.array(parts.filters, { maxLength: 4 }),
     body: parts.bodies,
     token: fc.boolean(),
+    chunked: fc.boolean(),
     contentType: parts.contentTypes ?? fuzzContentType,
     headers: parts.headers ?? fc.constant({}),
   });
@@ -257,6 +262,7 @@ export async function fuzzRoutes(options: FuzzRoutesOptions): Promise<Map<number
       const headers: Record<string, string> = { ...r.headers };
       if (r.token && options.token) headers.authorization = `Bearer ${options.token}`;
       if (r.contentType && r.body !== undefined) headers['content-type'] = r.contentType;
+      if (r.chunked && r.body !== undefined) headers['transfer-encoding'] = 'chunked';
       const before = await options.snapshot();
       const answer = await send(options.port, r.method, url, headers, r.body);
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);

@@ -213,6 +213,7 @@ describe('events fuzz: no 5xx, no dropped connection, nothing written or emitted
             : { name: 'quattro', price: '11.00', stock: quantity },
         ),
         token: true,
+        chunked: false,
         contentType: 'application/json',
         headers: extra,
       }),
