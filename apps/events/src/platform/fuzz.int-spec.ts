@@ -41,7 +41,7 @@ const PRODUCT_FIELDS = ['id', 'name', 'price', 'category', 'stock', 'version', '
 // 5xx or drop the connection, and a refused request (4xx) must leave every table and the outbox (the
 // messages the relay would read from the WAL) exactly as they were.
 describe('events fuzz: no 5xx, no dropped connection, nothing written or emitted by a refusal', () => {
-  const servers = useSpecServers({ postgres: true, database: 'events_fuzz' });
+  const servers = useSpecServers({ postgres: true, redis: true, database: 'events_fuzz' });
   let port: number;
   let routes: string[];
   let operations: [string, string][];
@@ -59,6 +59,12 @@ describe('events fuzz: no 5xx, no dropped connection, nothing written or emitted
         {
           database: { url: servers.databaseUrl, poolMax: 4 },
           auth: { tokens: [TOKEN], protectReads: false },
+          // Low enough that the run meets the limiter's 429 (which must write nothing either).
+          rateLimit: {
+            writes: { max: 100, windowMs: 60_000 },
+            reads: { max: 1000, windowMs: 60_000 },
+            redisUrl: servers.redis.url,
+          },
         },
         OrdersModule.forRoot({ tracking: { secret: 'events-fuzz-spec-secret-0123456789', ttlSeconds: 600 } }),
         EntityEventsModule.forRoot({ catalog }),
@@ -228,10 +234,11 @@ describe('events fuzz: no 5xx, no dropped connection, nothing written or emitted
       }),
       numRuns: 300,
     });
-    // The fuzz reached the handlers: some writes went through (and were emitted), many were refused.
+    // The fuzz reached the handlers: some writes went through (and were emitted), many were refused,
+    // some by the rate limiter.
     const count = (from: number, to: number) =>
       [...statuses].filter(([s]) => s >= from && s < to).reduce((n, [, c]) => n + c, 0);
-    expect([count(200, 300) > 0, count(400, 500) > 0]).toEqual([true, true]);
+    expect([count(200, 300) > 0, count(400, 500) > 0, count(429, 430) > 0]).toEqual([true, true, true]);
     expect((await peekOutboxMessages(sql, 'events_fuzz_probe')).length).toBeGreaterThan(0);
   }, 180_000);
 });
