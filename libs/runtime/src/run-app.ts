@@ -58,8 +58,8 @@ export interface RunAppOptions {
 export const EXPOSED_HEADERS = [
   'Content-Range',
   'Preference-Applied',
-  'Location',
   'ETag',
+  'Location',
   'Link',
   'RateLimit-Limit',
   'RateLimit-Remaining',
