@@ -23,6 +23,26 @@ describe('envelope', () => {
     });
   });
 
+  it('decodes a field list as its field map: last value wins, other fields and a trailing name ignored', () => {
+    const fields = [
+      ...encodeEnvelope(event),
+      'extra',
+      'x',
+      'subject',
+      'order-2',
+      'type',
+      'order.paid',
+      'data',
+    ];
+    expect(decodeEnvelope(fields)).toEqual(decodeEnvelope(fieldMap(fields)));
+    expect(decodeEnvelope(fields)).toMatchObject({
+      subject: 'order-2',
+      type: 'order.paid',
+      data: { total: 12.5 },
+    });
+    expect(decodeEnvelope(fields)).not.toHaveProperty('extra');
+  });
+
   it('reads entries written before specversion existed, and refuses another version', () => {
     const fields = fieldMap(encodeEnvelope(event));
     delete fields['specversion'];

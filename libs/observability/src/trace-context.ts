@@ -49,12 +49,29 @@ export function injectTraceContext(
   return fields;
 }
 
-/** Reads `traceparent` / `tracestate` from a flat field map into a context to run a handler under. */
+// A stream entry's `[field, value, …]` list read in place (last value wins, as fieldMap does), so a
+// consumer need not build a map per entry to extract its trace context.
+const entryGetter: TextMapGetter<readonly string[]> = {
+  keys: (entry) => entry.filter((_, i) => i % 2 === 0 && i + 1 < entry.length),
+  get: (entry, key) => {
+    for (let i = entry.length - (entry.length % 2) - 2; i >= 0; i -= 2) {
+      if (entry[i] === key) return entry[i + 1];
+    }
+    return undefined;
+  },
+};
+
+/**
+ * Reads `traceparent` / `tracestate` from a flat field map, or from a stream entry's
+ * `[field, value, …]` list, into a context to run a handler under.
+ */
 export function extractTraceContext(
-  fields: Record<string, string>,
+  fields: Record<string, string> | readonly string[],
   parent: Context = context.active(),
 ): Context {
-  return propagation.extract(parent, fields, getter);
+  return Array.isArray(fields)
+    ? propagation.extract(parent, fields as readonly string[], entryGetter)
+    : propagation.extract(parent, fields as Record<string, string>, getter);
 }
 
 const headerGetter: TextMapGetter<Record<string, string | string[] | undefined>> = {

@@ -1,4 +1,4 @@
-import { decodeEnvelope, EnvelopeDecodeError, EventEnvelope, fieldMap } from '@choreo/contracts';
+import { decodeEnvelope, EnvelopeDecodeError, EventEnvelope } from '@choreo/contracts';
 import { extractTraceContext, withCorrelation } from '@choreo/observability';
 import { context } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
@@ -8,6 +8,9 @@ import { ConsumerRuntime, Delivery, Outcome, refreshClaims } from './consumer-ru
 import { moveToDeadLetters } from './dead-letters';
 import type { EventDedupe } from './event-dedupe';
 import { Semaphore } from './semaphore';
+
+/** Entry ids to acknowledge, by stream. */
+export type Acks = Map<string, string[]>;
 
 interface Running {
   delivery: Delivery;
@@ -64,7 +67,16 @@ export class DeliveryRunner {
 
   /** Runs a batch with bounded concurrency, then acknowledges what succeeded in one pipeline. */
   async handleBatch(deliveries: Delivery[]): Promise<void> {
-    const acks = new Map<string, string[]>();
+    await this.acknowledge(await this.runBatch(deliveries));
+  }
+
+  /**
+   * Runs a batch with bounded concurrency; resolves once every handler has finished, with the entry
+   * ids to acknowledge (those that succeeded), by stream. Sending them is the caller's: acknowledge()
+   * or, from the read loop, ahead of its next XREADGROUP.
+   */
+  async runBatch(deliveries: Delivery[]): Promise<Acks> {
+    const acks: Acks = new Map();
     let next = 0;
     const worker = async () => {
       while (next < deliveries.length) {
@@ -85,10 +97,11 @@ export class DeliveryRunner {
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, deliveries.length) }, worker));
     this.flushCounters();
-    await this.acknowledge(acks);
+    return acks;
   }
 
-  private async acknowledge(acks: Map<string, string[]>): Promise<void> {
+  /** Sends the XACKs on the commands connection; a failure is logged (the entries are reclaimed). */
+  async acknowledge(acks: Acks): Promise<void> {
     if (acks.size === 0) return;
     try {
       // One XACK per stream, all written before any reply is awaited: pipelined on the wire without
@@ -97,9 +110,13 @@ export class DeliveryRunner {
         [...acks].map(([stream, ids]) => this.runtime.redis.xack(stream, this.group, ...ids)),
       );
     } catch (error) {
-      // The entries stay pending and come back through XAUTOCLAIM; idempotent handlers absorb the repeat.
-      this.runtime.logger.error(`XACK failed, entries will be redelivered: ${(error as Error).message}`);
+      this.ackFailed(error as Error);
     }
+  }
+
+  /** The entries stay pending and come back through XAUTOCLAIM; idempotent handlers absorb the repeat. */
+  ackFailed(error: Error): void {
+    this.runtime.logger.error(`XACK failed, entries will be redelivered: ${error.message}`);
   }
 
   /**
@@ -108,9 +125,10 @@ export class DeliveryRunner {
    */
   private process(delivery: Delivery): Outcome | Promise<Outcome> {
     const { stream, entryId } = delivery;
-    const fields = fieldMap(delivery.fields);
+    const fields = delivery.fields;
     let event: EventEnvelope;
     try {
+      // Straight from the entry's field list: no map is built per entry.
       event = decodeEnvelope(fields);
     } catch (error) {
       // Retrying cannot repair an entry that is not an event: dead-letter it at once.

@@ -13,7 +13,7 @@ import {
 } from './consumer-options';
 import { ConsumerRuntime, Delivery, pause } from './consumer-runtime';
 import type { RetentionResult } from './dead-letter-retention';
-import { DeliveryRunner } from './delivery-runner';
+import { Acks, DeliveryRunner } from './delivery-runner';
 import { EventDedupe } from './event-dedupe';
 import { GroupUpkeep } from './group-upkeep';
 import { Reclaimer } from './reclaimer';
@@ -174,11 +174,14 @@ export class StreamConsumer {
 
   /**
    * Reads one batch ahead: while a batch runs, the next XREADGROUP is already on its way, so the round
-   * trip overlaps the handlers. At most two batches are ever delivered and unacknowledged; on stop the
-   * one read ahead is handled too, since it is already pending on this consumer.
+   * trip overlaps the handlers. Likewise a batch's XACKs travel while the next batch runs (one batch's
+   * acks in flight at most), so at most three batches are ever delivered and unacknowledged: one whose
+   * acks are on their way, the one running and the one read ahead. On stop the one read ahead is
+   * handled too, since it is already pending on this consumer, and the loop ends once its acks landed.
    */
   private async readLoop(delivery: DeliveryRunner): Promise<void> {
     let failures = 0;
+    let acknowledging: Promise<void> = Promise.resolve();
     let next: Promise<ReadOutcome> | undefined = this.readBatch();
     while (next) {
       const outcome: ReadOutcome = await next;
@@ -194,10 +197,17 @@ export class StreamConsumer {
       }
       failures = 0;
       next = this.stopping ? undefined : this.readBatch();
-      if (outcome.deliveries.length > 0) {
-        await delivery.handleBatch(outcome.deliveries).catch((error: Error) => this.reportBug(error));
+      if (outcome.deliveries.length === 0) continue;
+      let acks: Acks | undefined;
+      try {
+        acks = await delivery.runBatch(outcome.deliveries);
+      } catch (error) {
+        this.reportBug(error as Error);
       }
+      await acknowledging;
+      if (acks) acknowledging = delivery.acknowledge(acks);
     }
+    await acknowledging;
   }
 
   private readBatch(): Promise<ReadOutcome> {
