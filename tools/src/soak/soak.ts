@@ -57,11 +57,20 @@ const CHAOS_APPS: AppName[] = ['events', 'cdc-relay', 'aggregator', 'notificatio
  * PostgreSQL restarted. Then it lets the system settle and checks every promise.
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const wsUrl = `${options.stack.urls.notifications.replace(/^http/, 'ws')}/ws`;
+  const trackers = new OrderTrackers(wsUrl, options.stack.urls.events, options.clients);
+  // Closed however the run ends: reconnecting clients left behind would keep the process alive.
+  try {
+    return await soakWith(trackers, options);
+  } finally {
+    trackers.close();
+  }
+}
+
+async function soakWith(trackers: OrderTrackers, options: SoakOptions): Promise<SoakReport> {
   const { stack, pool, redisClient } = options;
   const log = options.log ?? (() => undefined);
   const auth = { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' };
-  const wsUrl = `${stack.urls.notifications.replace(/^http/, 'ws')}/ws`;
-  const trackers = new OrderTrackers(wsUrl, stack.urls.events, options.clients);
   const products = await createProducts(stack.urls.crud, auth);
 
   const counts = { placed: 0, retried: 0, chaos: [] as string[], poison: [] as string[] };
