@@ -152,7 +152,6 @@ export class DeliveryRunner {
       event,
     };
     const run: Running = { delivery, event, tally, startedAt: performance.now() };
-    this.inFlight.set(delivery, run.startedAt);
     const handlerContext = withCorrelation(event.correlationid, extractTraceContext(fields));
     let result: unknown;
     try {
@@ -170,6 +169,9 @@ export class DeliveryRunner {
       return this.failed(run, error);
     }
     if (!isThenable(result)) return this.succeeded(run, true);
+    // Only a handler still running after its synchronous part can be seen in flight: the reclaimer
+    // (keep-alive, reclaim) runs on other ticks, so a synchronous handler needs no entry here.
+    this.inFlight.set(delivery, run.startedAt);
     return Promise.resolve(result).then(
       (ran) => this.succeeded(run, this.dedupe ? ran === true : true),
       (error: unknown) => this.failed(run, error),
