@@ -112,6 +112,15 @@ export function createOpenApiDocument(info: OpenApiInfo, ...fragments: OpenApiFr
   for (const [path, operations] of Object.entries(document.paths))
     for (const [method, operation] of Object.entries(operations))
       completeOperation(method, path, operation as Operation);
+  // An app without authentication (the aggregator) declares no scheme that nothing uses.
+  const usesBearer = Object.values(document.paths).some((operations) =>
+    Object.values(operations).some((operation) =>
+      (operation as Operation).security?.some(
+        (requirement) => OPENAPI_BEARER_SCHEME in (requirement as Record<string, unknown>),
+      ),
+    ),
+  );
+  if (!usesBearer) delete (document.components as { securitySchemes?: unknown }).securitySchemes;
   return { ...document, servers: [{ url: '/', description: 'this app' }] } as unknown as OpenApiDocument;
 }
 

@@ -31,8 +31,11 @@ export interface DocumentedPaths {
 /** A request a contract test sends: the documented path (with `{id}`), its method, and the request. */
 export type ContractCase = [route: string, method: string, init: RequestInit];
 
+/** A path parameter of a documented route: `{id}`, `{rule}`. */
+const PLACEHOLDER = /\{[A-Za-z_]+\}/;
+
 /**
- * Sends each case to `base` (`{id}` replaced by each of `ids`) and returns what the document does not
+ * Sends each case to `base` (its path parameter, `{id}` or another, replaced by each of `ids`) and returns what the document does not
  * list for the operation (`post /x → 418`), and every documented status that was seen.
  */
 export async function probeContract(
@@ -44,8 +47,8 @@ export async function probeContract(
   const undocumented: string[] = [];
   const seen = new Set<string>();
   for (const [route, method, init] of cases) {
-    for (const id of route.includes('{id}') ? ids : [undefined]) {
-      const url = id === undefined ? route : route.replace('{id}', id);
+    for (const id of PLACEHOLDER.test(route) ? ids : [undefined]) {
+      const url = id === undefined ? route : route.replace(PLACEHOLDER, id);
       const response = await fetch(`${base}${url}`, init);
       await response.arrayBuffer();
       const operation = route.split('?')[0];

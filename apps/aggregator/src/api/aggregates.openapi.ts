@@ -86,6 +86,7 @@ export function aggregatesOpenApi(): OpenApiFragment {
       '/aggregates': {
         get: {
           tags,
+          operationId: 'listAggregationRules',
           summary: 'The aggregation rules',
           responses: {
             '200': {
@@ -101,6 +102,7 @@ export function aggregatesOpenApi(): OpenApiFragment {
       '/aggregates/{rule}': {
         get: {
           tags,
+          operationId: 'getAggregateWindows',
           summary: "A rule's windows with their values, version and whether final",
           parameters: [ruleParameter, ...queryParameters(windowsQuery)],
           responses: {
@@ -122,6 +124,7 @@ export function aggregatesOpenApi(): OpenApiFragment {
       '/aggregates/{rule}/late': {
         get: {
           tags,
+          operationId: 'getLateContributions',
           summary: 'Contributions that came after their window closed (reported, not counted)',
           parameters: [ruleParameter, ...queryParameters(lateQuery)],
           responses: {
