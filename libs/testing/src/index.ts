@@ -10,7 +10,7 @@ export type { SpecServers, SpecServersOptions } from './spec-servers';
 export { findPromtool, promtoolProblems } from './promtool';
 export { startTestJwks } from './test-jwks';
 export type { TestJwks, TestJwtOptions } from './test-jwks';
-export { lintOpenApi, probeContract } from './openapi-contract';
+export { lintOpenApi, probeContract, servedOpenApi } from './openapi-contract';
 export type { ContractCase, DocumentedPaths } from './openapi-contract';
 export {
   POSTGREST_OPERATORS,

@@ -59,3 +59,12 @@ export async function probeContract(
   }
   return { undocumented, seen };
 }
+
+/** The base URL of an app listening on 127.0.0.1, and the OpenAPI document it serves at /openapi.json. */
+export async function servedOpenApi<D>(app: {
+  getHttpServer(): { address(): unknown };
+}): Promise<{ base: string; document: D }> {
+  const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  const document = (await (await fetch(`${base}/openapi.json`)).json()) as D;
+  return { base, document };
+}

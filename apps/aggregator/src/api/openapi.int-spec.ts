@@ -1,7 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { runApp } from '@choreo/runtime';
-import { ContractCase, lintOpenApi, probeContract, useSpecServers } from '@choreo/testing';
+import { ContractCase, lintOpenApi, probeContract, useSpecServers, servedOpenApi } from '@choreo/testing';
 import { AggregatorModule } from '../aggregator.module';
 import { ENTITIES_DIR, REPO_ROOT } from '../test-fixtures/aggregator-harness';
 import { loadRuleSet } from '../windows/rule-set';
@@ -28,8 +27,7 @@ describe('aggregator OpenAPI: lint-clean, every answer documented, every documen
       log: { level: 'silent' },
     });
     servers.atStop(() => app.close());
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    document = (await (await fetch(`${base}/openapi.json`)).json()) as typeof document;
+    ({ base, document } = await servedOpenApi<typeof document>(app));
   });
 
   it('passes the Redocly linter with no error or warning', () => {

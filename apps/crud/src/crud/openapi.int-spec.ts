@@ -1,10 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { runApp } from '@choreo/runtime';
-import { ContractCase, lintOpenApi, probeContract, useSpecServers } from '@choreo/testing';
+import { ContractCase, lintOpenApi, probeContract, useSpecServers, servedOpenApi } from '@choreo/testing';
 import { CrudModule } from './crud.module';
 
 type Operation = { summary?: string; security?: unknown[]; responses: Record<string, unknown> };
@@ -33,8 +32,7 @@ describe('crud OpenAPI: lint-clean, and every answer documented', () => {
       log: { level: 'silent' },
     });
     servers.atStop(() => app.close());
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    document = (await (await fetch(`${base}/openapi.json`)).json()) as typeof document;
+    ({ base, document } = await servedOpenApi<typeof document>(app));
   });
 
   it('passes the Redocly linter with no error or warning', () => {

@@ -1,10 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { loadEntities } from '@choreo/entities';
 import { Database, syncEntitySchema } from '@choreo/persistence';
 import { runApp } from '@choreo/runtime';
-import { ContractCase, lintOpenApi, probeContract, useSpecServers } from '@choreo/testing';
+import { ContractCase, lintOpenApi, probeContract, useSpecServers, servedOpenApi } from '@choreo/testing';
 import { EntityEventsModule } from '../entity-events/entity-events.module';
 import { OrdersModule } from '../orders/orders.module';
 import { eventsUnderTest } from '../test-fixtures/events-under-test';
@@ -59,8 +58,7 @@ describe('events OpenAPI: lint-clean, every answer documented, every documented 
       log: { level: 'silent' },
     });
     servers.atStop(() => app.close());
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    document = (await (await fetch(`${base}/openapi.json`)).json()) as typeof document;
+    ({ base, document } = await servedOpenApi<typeof document>(app));
   });
 
   it('passes the Redocly linter with no error or warning', () => {
