@@ -1,5 +1,6 @@
-import { createRemoteJWKSet, errors, jwtVerify, JWTPayload } from 'jose';
+import type { createRemoteJWKSet, JWTPayload } from 'jose';
 import { ApiError } from './api-error';
+import { jose } from './jose';
 
 /** JWTs from an OIDC provider, beside the static tokens: verified against its JWKS. */
 export interface JwtOptions {
@@ -23,6 +24,7 @@ export class TokenRefused extends ApiError {
 }
 
 function why(error: unknown, options: JwtOptions): string {
+  const { errors } = jose();
   if (error instanceof errors.JWTExpired) return 'it has expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'iss') return `its issuer is not ${options.issuer}`;
@@ -41,11 +43,12 @@ export class JwtVerifier {
   private readonly keys: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(readonly options: JwtOptions) {
-    this.keys = createRemoteJWKSet(new URL(options.jwksUrl));
+    this.keys = jose().createRemoteJWKSet(new URL(options.jwksUrl));
   }
 
   /** The token's claims; a TokenRefused naming why otherwise. Throws 503 when the JWKS is unreachable. */
   async verify(token: string): Promise<JWTPayload> {
+    const { errors, jwtVerify } = jose();
     try {
       const { payload } = await jwtVerify(token, this.keys, {
         issuer: this.options.issuer,

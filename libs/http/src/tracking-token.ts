@@ -1,5 +1,5 @@
-import { jwtVerify, SignJWT } from 'jose';
 import { Channels } from '@choreo/contracts';
+import { jose } from './jose';
 
 // Signed by the events app when an order is placed (or its token renewed), verified locally by
 // notifications on every subscribe and resume: no database call on either side.
@@ -29,7 +29,7 @@ export async function signTrackingToken(
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expiresAt = issuedAt + ttlSeconds;
   const channel = Channels.order(orderId);
-  const token = await new SignJWT({ channel })
+  const token = await new (jose().SignJWT)({ channel })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(orderId)
     .setAudience(TRACKING_AUDIENCE)
@@ -48,7 +48,7 @@ export async function verifyTrackingToken(
   secret: string,
   now: Date = new Date(),
 ): Promise<TrackingClaims> {
-  const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+  const { payload } = await jose().jwtVerify(token, new TextEncoder().encode(secret), {
     algorithms: ['HS256'],
     audience: TRACKING_AUDIENCE,
     currentDate: now,

@@ -1,3 +1,5 @@
+// First: loads @nestjs/common before anything else does (see the module).
+import './nest-date-formatters';
 export * from './trace-context';
 export * from './correlation';
 export * from './logger';
