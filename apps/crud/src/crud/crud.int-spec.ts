@@ -618,11 +618,35 @@ describe('crud app /crud/:entity (real PostgreSQL)', () => {
       for (const asset of assets) {
         const url = new URL(asset, `${base}${page}`);
         const response = await fetch(url);
-        expect({ asset: url.pathname, status: response.status }).toEqual({
+        const type = response.headers.get('content-type') ?? '';
+        expect({
+          asset: url.pathname,
+          status: response.status,
+          typed: /css|javascript|png/.test(type),
+        }).toEqual({
           asset: url.pathname,
           status: 200,
+          typed: true,
         });
+        expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(0);
+        // swagger-ui-init.js is ours, made from the page's settings; the rest are swagger-ui-dist's.
+        if (url.pathname.endsWith('/swagger-ui-init.js')) continue;
+        // Unchanged since: a 304 on the ETag, so a browser keeps its copy of the 1.5 MB bundle.
+        const etag = response.headers.get('etag') ?? '';
+        expect(etag).toMatch(/^"swagger-ui-dist-/);
+        const again = await fetch(url, { headers: { 'if-none-match': etag } });
+        expect(again.status).toBe(304);
       }
+    });
+
+    it('serves nothing else from the Swagger UI package under /docs', async () => {
+      for (const other of [
+        '/docs/index.css',
+        '/docs/package.json',
+        '/docs/../package.json',
+        '/docs/oauth2-redirect.html',
+      ])
+        expect((await fetch(`${base}${other}`)).status).toBe(404);
     });
   });
 
