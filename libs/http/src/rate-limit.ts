@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
+import type rateLimitPlugin from '@fastify/rate-limit';
 import {
   CanActivate,
   ExecutionContext,
@@ -52,6 +52,7 @@ function callerOf(request: FastifyRequest): string {
  * every replica shares the count: a 429 with `Retry-After` and the `RateLimit-Limit`,
  * `RateLimit-Remaining`, `RateLimit-Reset` headers (IETF draft), which every limited answer carries.
  * `install` registers @fastify/rate-limit; `RateLimitGuard` applies it to a controller's routes.
+ * The plugin is loaded by `install`, so an app without limits (the default) never loads it.
  */
 @Injectable()
 export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
@@ -82,6 +83,7 @@ export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
 
   async install(fastify: FastifyInstance, options: RateLimitOptions): Promise<void> {
     const ruleOf = (request: FastifyRequest) => options[groupOf(request)];
+    const rateLimit = (require('@fastify/rate-limit') as { default: typeof rateLimitPlugin }).default;
     await fastify.register(rateLimit, {
       global: false,
       enableDraftSpec: true,
