@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startPostgres, startRedis, waitFor } from '@choreo/testing';
-import type { AppRuntime } from '../stack/app-runtime';
+import { APP_ENV, type AppRuntime } from '../stack/app-runtime';
 import { appSpecs } from '../stack/apps';
 import { estimateImage } from './image-size';
 import { writeBenchmarkSection } from './streams/bench-section';
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       ...secrets,
     };
-    const asImage = { ...base, NODE_OPTIONS: nodeOptions };
+    const asImage = { ...base, ...APP_ENV, NODE_OPTIONS: nodeOptions };
     // A closed port: the exporter is built and loaded, and never gets to send anything while idle.
     const collector = `http://127.0.0.1:${await freePort()}`;
     const only = values.apps?.split(',');

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { APP_NODE_FLAGS } from '../stack/app-runtime';
+import { APP_ENV, APP_NODE_FLAGS } from '../stack/app-runtime';
 
 // docker/Dockerfile cannot be built here (no Docker engine): these read what it says, and run the
 // image's HEALTHCHECK script against a real HTTP server.
@@ -32,8 +32,10 @@ describe('docker/Dockerfile', () => {
     expect(dockerfile).toContain('rm -rf node_modules/@types');
   });
 
-  it('gives the apps the V8 flags npm start gives them', () => {
+  it('gives the apps the V8 flags and environment npm start gives them', () => {
     expect(dockerfile).toContain(`ENV NODE_OPTIONS="${APP_NODE_FLAGS.join(' ')}"`);
+    for (const [name, value] of Object.entries(APP_ENV))
+      expect(dockerfile).toContain(`ENV ${name}=${value}\n`);
   });
 
   it('copies the definition directories the apps read by default (ENTITIES_DIR, AGGREGATIONS_DIR)', () => {

@@ -4,7 +4,7 @@ import { createWriteStream, WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { CONFIG_REFUSED_EXIT_CODE } from '@choreo/config';
-import { AppRuntime, appCommand } from './app-runtime';
+import { APP_ENV, AppRuntime, appCommand } from './app-runtime';
 import { AppSpec, restartDelayMs } from './apps';
 
 /** An app crash-looping for longer than this is considered healthy again when it next runs. */
@@ -70,7 +70,7 @@ export class Supervisor {
     const { spec } = app;
     const child = spawn(process.execPath, appCommand(spec.main, this.options.runtime ?? 'ts'), {
       cwd: this.options.root,
-      env: { ...this.options.env, PORT: String(spec.port) },
+      env: { ...APP_ENV, ...this.options.env, PORT: String(spec.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     app.child = child;
