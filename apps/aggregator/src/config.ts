@@ -7,7 +7,7 @@ import { entitiesConfig } from '@choreo/entities';
 
 /** The aggregator's own settings: where its rules are, and how time moves on idle sources. */
 export const aggregationConfig = configSlice(
-  {
+  () => ({
     AGGREGATIONS_DIR: z
       .string()
       .min(1)
@@ -43,7 +43,7 @@ export const aggregationConfig = configSlice(
       .regex(/^[\w.:-]{1,200}$/, 'must be 1..200 letters, digits, _ . : or -')
       .optional()
       .describe('a stable consumer name, e.g. the pod name (aggregator-<hostname> by default)'),
-  },
+  }),
   (env) => ({
     dir: path.resolve(env.AGGREGATIONS_DIR),
     consumer: env.AGGREGATOR_CONSUMER,

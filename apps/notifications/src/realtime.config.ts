@@ -7,7 +7,7 @@ const positive = (fallback: number) => z.coerce.number().int().positive().defaul
 
 /** Settings of the real-time edge: limits, heartbeats, who may read which channels. */
 export const realtimeConfig = configSlice(
-  {
+  () => ({
     REALTIME_PUBLIC_CHANNELS: flag
       .default(true)
       .describe('true: entity and aggregate channels need no token'),
@@ -32,7 +32,7 @@ export const realtimeConfig = configSlice(
     REALTIME_TOKEN_NOTICE_MS: positive(DEFAULT_LIMITS.tokenNoticeMs).describe(
       'expiring notice before a token expires',
     ),
-  },
+  }),
   (env) => ({
     publicChannels: env.REALTIME_PUBLIC_CHANNELS,
     allowedOrigins: env.REALTIME_ALLOWED_ORIGINS.split(',')
@@ -53,8 +53,8 @@ export const realtimeConfig = configSlice(
 
 /** The read model's store: MongoDB when MONGODB_URL is set, PostgreSQL otherwise. */
 export const mongoConfig = configSlice(
-  {
+  () => ({
     MONGODB_URL: urlWithScheme('mongodb', 'mongodb+srv').optional().describe('mongodb://host:port/database'),
-  },
+  }),
   (env) => ({ url: env.MONGODB_URL }),
 );

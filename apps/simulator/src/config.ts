@@ -36,7 +36,7 @@ const cityBox = z
 
 /** How journeys play (SIM_*): delays, rejection rate, couriers, the city box. */
 export const journeyConfig = configSlice(
-  {
+  () => ({
     SIM_SPEED: z.coerce
       .number()
       .positive()
@@ -84,7 +84,7 @@ export const journeyConfig = configSlice(
       .max(3_600_000)
       .default(30_000)
       .describe('milliseconds 100..3600000'),
-  },
+  }),
   (env): { journey: JourneySettings; tickMs: number; consumer?: string; claimTimeoutMs: number } => ({
     journey: {
       ...D,

@@ -5,7 +5,7 @@ const millis = (fallback: number) => z.coerce.number().int().min(100).max(3_600_
 
 /** The relay's settings (see docs/cdc.md § Configuration). */
 export const cdcConfig = configSlice(
-  {
+  () => ({
     ...publicationConfig.shape,
     CDC_SLOT: sqlIdentifier
       .default('choreo_relay')
@@ -34,7 +34,7 @@ export const cdcConfig = configSlice(
       .default(5_000)
       .describe('WAL messages buffered before reading pauses'),
     CDC_TABLES_REFRESH_MS: millis(10_000).describe('how often new tables are added in auto mode, in ms'),
-  },
+  }),
   (env) => ({
     publication: env.CDC_PUBLICATION,
     slot: env.CDC_SLOT,

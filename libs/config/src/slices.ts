@@ -21,17 +21,17 @@ const flag = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 export const redisConfig = configSlice(
-  { REDIS_URL: urlWithScheme('redis', 'rediss').describe('redis://[user:password@]host:port[/db]') },
+  () => ({ REDIS_URL: urlWithScheme('redis', 'rediss').describe('redis://[user:password@]host:port[/db]') }),
   (env) => ({ url: env.REDIS_URL }),
 );
 
 export const databaseConfig = configSlice(
-  {
+  () => ({
     DATABASE_URL: urlWithScheme('postgres', 'postgresql').describe(
       'postgres://user:password@host:port/database',
     ),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10).describe('an integer 1..500'),
-  },
+  }),
   (env) => ({ url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX }),
 );
 
@@ -46,7 +46,7 @@ function bytesOf(size: string): number {
 /** HTTP listener; each app passes its own default port (crud 3001 … simulator 3006). */
 export function httpConfig(defaultPort: number) {
   return configSlice(
-    {
+    () => ({
       PORT: port.default(defaultPort).describe('a TCP port 0..65535'),
       HOST: z.string().min(1).default('0.0.0.0').describe('an interface address to bind'),
       BODY_LIMIT: z
@@ -55,7 +55,7 @@ export function httpConfig(defaultPort: number) {
         .default('1mb')
         .describe('a size such as 100kb or 1mb'),
       CORS_ORIGINS: z.string().optional().describe('comma-separated origins, or * for any'),
-    },
+    }),
     (env) => ({
       port: env.PORT,
       host: env.HOST,
@@ -73,7 +73,7 @@ export function httpConfig(defaultPort: number) {
 export const DEV_API_TOKEN = 'choreo-dev-token';
 
 export const authConfig = configSlice(
-  {
+  () => ({
     API_TOKENS: z
       .string()
       .regex(
@@ -84,7 +84,7 @@ export const authConfig = configSlice(
       .describe('comma-separated bearer tokens for write calls'),
     AUTH_PROTECT_READS: flag.default(false).describe('true or false'),
     NODE_ENV: z.string().optional(),
-  },
+  }),
   (env) => {
     if (!env.API_TOKENS && env.NODE_ENV === 'production') {
       throw new ConfigError([{ variable: 'API_TOKENS', problem: 'must be set when NODE_ENV=production' }]);
@@ -97,20 +97,20 @@ export const authConfig = configSlice(
 );
 
 export const logConfig = configSlice(
-  {
+  () => ({
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')
       .describe('fatal|error|warn|info|debug|trace|silent'),
-  },
+  }),
   (env) => ({ level: env.LOG_LEVEL }),
 );
 
 export const otelConfig = configSlice(
-  {
+  () => ({
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional().describe('an http(s) URL of an OTLP collector'),
     OTEL_SERVICE_NAME: z.string().optional(),
-  },
+  }),
   (env) => ({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME }),
 );
 
@@ -124,6 +124,8 @@ export const sqlIdentifier = z
  * creates them (so no row is ever written before it is published); the cdc-relay owns the rest.
  */
 export const publicationConfig = configSlice(
-  { CDC_PUBLICATION: sqlIdentifier.default('choreo').describe('publication name, created when missing') },
+  () => ({
+    CDC_PUBLICATION: sqlIdentifier.default('choreo').describe('publication name, created when missing'),
+  }),
   (env) => ({ publication: env.CDC_PUBLICATION }),
 );

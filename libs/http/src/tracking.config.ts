@@ -13,7 +13,7 @@ const duration = z
 
 /** Settings of the order tracking tokens (signed with HS256, verified by notifications). */
 export const trackingConfig = configSlice(
-  {
+  () => ({
     TRACKING_TOKEN_SECRET: z
       .string()
       .min(32, 'must be at least 32 characters')
@@ -21,7 +21,7 @@ export const trackingConfig = configSlice(
       .describe('HMAC secret (32+ characters) for order tracking tokens'),
     TRACKING_TOKEN_TTL: duration.default(15 * 60).describe('token lifetime such as 90s, 15m or 1h'),
     NODE_ENV: z.string().optional(),
-  },
+  }),
   (env) => {
     if (!env.TRACKING_TOKEN_SECRET && env.NODE_ENV === 'production') {
       throw new ConfigError([

@@ -14,7 +14,7 @@ const retentionWindow = z
  * alarms. Read by the app that owns the retention (events).
  */
 export const deadLetterConfig = configSlice(
-  {
+  () => ({
     DEAD_LETTER_RETENTION: retentionWindow
       .prefault('14d')
       .describe('how long a dead letter is kept, such as 14d, 36h or 90m; 0 keeps them forever'),
@@ -25,7 +25,7 @@ export const deadLetterConfig = configSlice(
       .max(100_000_000)
       .default(10_000)
       .describe('entries past which dead-letters is reported as over its bound (never deleted); 0: no bound'),
-  },
+  }),
   (env) => ({ maxAgeMs: env.DEAD_LETTER_RETENTION, alertLength: env.DEAD_LETTER_ALERT_LENGTH }),
 );
 

@@ -39,10 +39,12 @@ describe('which code npm start runs', () => {
   it('runs dist/ with plain node and the sources with the loader, both with the image V8 flags', () => {
     expect(appCommand('apps/crud/src/main.ts', 'dist')).toEqual([
       '--max-semi-space-size=2',
+      '--expose-gc',
       'dist/apps/crud/src/main.js',
     ]);
     expect(appCommand('apps/crud/src/main.ts', 'ts')).toEqual([
       '--max-semi-space-size=2',
+      '--expose-gc',
       '-r',
       '@swc-node/register',
       'apps/crud/src/main.ts',

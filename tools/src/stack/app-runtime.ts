@@ -9,11 +9,14 @@ import path from 'node:path';
 export type AppRuntime = 'dist' | 'ts';
 
 /**
- * V8 flags of every app process: a 2 MB young generation instead of 16 MB, about 20 MB less RSS per
- * idle app for more, shorter scavenges. docker/Dockerfile sets the same in NODE_OPTIONS (image.spec.ts
- * checks that they agree).
+ * V8 flags of every app process (docker/Dockerfile sets the same in NODE_OPTIONS; image.spec.ts checks
+ * that they agree):
+ * - `--max-semi-space-size=2`: a 2 MB young generation instead of 16 MB, about 20 MB less RSS per idle
+ *   app for more, shorter scavenges;
+ * - `--expose-gc`: lets each app compact its heap once it has started (libs/runtime
+ *   `compactStartupHeap`), about 10 MB less RSS per idle app on Node 24.
  */
-export const APP_NODE_FLAGS = ['--max-semi-space-size=2'];
+export const APP_NODE_FLAGS = ['--max-semi-space-size=2', '--expose-gc'];
 
 /**
  * Environment every app process gets beside its own settings: glibc's malloc keeps at most two arenas

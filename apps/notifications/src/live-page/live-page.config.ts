@@ -5,7 +5,7 @@ const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** Where the live page's bundle is and which public APIs it calls. */
 export const livePageConfig = configSlice(
-  {
+  () => ({
     LIVE_PAGE_DIR: z
       .string()
       .min(1)
@@ -21,7 +21,7 @@ export const livePageConfig = configSlice(
       .default(false)
       .describe('true: hand the page the development API token (npm start does; never in production)'),
     NODE_ENV: z.string().optional(),
-  },
+  }),
   (env) => ({
     dir: env.LIVE_PAGE_DIR,
     crudUrl: env.LIVE_PAGE_CRUD_URL,
