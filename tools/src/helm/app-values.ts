@@ -10,9 +10,9 @@ import { APP_PORTS, type AppName } from '@choreo/contracts';
 
 /**
  * Memory request of every app: the idle RSS `npm run bench:footprint` measured on the image's Node
- * (24: 101–113 MiB from dist/, docs/benchmarks.md), plus a little headroom.
+ * (24: 81–88 MiB from dist/, docs/benchmarks.md), plus headroom for the heap a working app grows.
  */
-export const APP_MEMORY_REQUEST = '128Mi';
+export const APP_MEMORY_REQUEST = '112Mi';
 /** Memory limit of every app: room for bursts of batches, replays and sockets. */
 export const APP_MEMORY_LIMIT = '512Mi';
 
