@@ -10,7 +10,7 @@ import { APP_PORTS, type AppName } from '@choreo/contracts';
 
 /**
  * Memory request of every app: the idle RSS `npm run bench:footprint` measured on the image's Node
- * (24: 81–88 MiB from dist/, docs/benchmarks.md), plus headroom for the heap a working app grows.
+ * (24: 82–90 MiB from dist/, docs/benchmarks.md), plus headroom for the heap a working app grows.
  */
 export const APP_MEMORY_REQUEST = '112Mi';
 /** Memory limit of every app: room for bursts of batches, replays and sockets. */
