@@ -110,10 +110,12 @@ describe('npm start (the dev stack runner)', () => {
     expect({ status: dlq.status, stderr: dlq.stderr }).toEqual({ status: 0, stderr: '' });
 
     const events = apps.find((app) => app.name === 'events')!;
+    // apps/events/src/main.ts under the loader, dist/apps/events/src/main.js when dist/ is fresh.
+    const entry = events.main.replace(/\.ts$/, '.');
     const victim = childPids(runner.pid!).find((pid) =>
       execFileSync('cat', [`/proc/${pid}/cmdline`])
         .toString()
-        .includes(events.main),
+        .includes(entry),
     )!;
     expect(victim).toBeDefined();
     process.kill(victim, 'SIGKILL');
