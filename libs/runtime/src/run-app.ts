@@ -118,13 +118,13 @@ export async function runApp(options: RunAppOptions): Promise<INestApplication> 
 type ExposedGc = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
 
 /**
- * One compacting, memory-reducing full GC once the app has started, before its first request: start-up
- * (modules compiled, Nest's container built, definitions read, config schemas made and dropped)
- * leaves V8's old space full of garbage and sparse pages, and V8's own memory reducer, which would
- * compact them once the app idles, never runs in a server that keeps a little traffic going (timers,
- * blocking stream reads): an idle app kept about 10 MB of them on Node 24 (`npm run bench:footprint`).
- * It takes about 90 ms, once. Without `--expose-gc` (specs, benches under the TypeScript loader) it
- * does nothing.
+ * One compacting, memory-reducing full GC as soon as the app listens (what reaches it in those first
+ * milliseconds is a readiness probe, not traffic). Start-up (modules compiled, Nest's container built,
+ * definitions read, config schemas made and dropped) leaves V8's old space full of garbage and sparse
+ * pages, and V8's own memory reducer, which would compact them once the app idles, never runs in a
+ * server that keeps a little traffic going (timers, blocking stream reads): an idle app kept about
+ * 10 MB of them on Node 24 (`npm run bench:footprint`). It takes about 90 ms, once. Without
+ * `--expose-gc` (specs, benches under the TypeScript loader) it does nothing.
  */
 export function compactStartupHeap(gc = (globalThis as { gc?: ExposedGc }).gc): void {
   gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
