@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { freePort, noteTemporaryDir, spawnGroup, stopGroup, tail, waitFor } from './process-group';
+import { freePort, groupGone, noteTemporaryDir, spawnGroup, stopGroup, tail, waitFor } from './process-group';
 
 export interface PostgresServerOptions {
   /** Port to listen on; a free one by default. */
@@ -158,12 +158,16 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   let child: ChildProcess;
   const launch = async () => {
     const output: string[] = [];
-    child = spawnGroup(path.join(bin, 'postgres'), args, { ...user });
-    tail(child, output);
-    await waitFor(
+    const started = spawnGroup(path.join(bin, 'postgres'), args, { ...user });
+    child = started;
+    tail(started, output);
+    const exited = once(started, 'exit').then(() => {
+      throw new Error(`postgres exited: ${output.join('\n')}`);
+    });
+    exited.catch(() => undefined);
+    const ready = waitFor(
       `PostgreSQL on port ${port}`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`postgres exited: ${output.join('\n')}`);
         const client = new Client({ connectionString: url });
         client.on('error', () => undefined);
         try {
@@ -176,6 +180,9 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
       },
       60_000,
     );
+    ready.catch(() => undefined); // settled by the race below; a later rejection is of no interest
+    // Fails at once when the postmaster exits rather than after the whole timeout.
+    await Promise.race([ready, exited]);
   };
   await launch();
 
@@ -205,7 +212,18 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
       // still reaches the first: without this check a "restart" would silently restart nothing.
       if (child.exitCode === null && child.signalCode === null)
         throw new Error(`PostgreSQL on port ${port} is running: kill() it before restart()`);
-      await launch();
+      // Its backends may outlive the postmaster for a moment, holding the shared memory block; a new
+      // postmaster that still finds the block in use exits at once, and is started again.
+      await groupGone(child);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await launch();
+          return;
+        } catch (error) {
+          if (attempt === 5 || !String(error).includes('shared memory block')) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+        }
+      }
     },
     async stop() {
       // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.

@@ -84,18 +84,52 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Signals the group and waits until its leader has exited. */
+/** Whether any process of the group led by `pgid` is still there (signal 0 only checks). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Waits until no process of the group led by `child` is left: a leader's exit does not mean its
+ * children are gone (a SIGKILLed postmaster's backends die a moment later, and until they have, their
+ * shared memory block stops a new postmaster on the same data directory: "pre-existing shared memory
+ * block is still in use"). Survivors after `timeoutMs` are SIGKILLed, and waited for once more.
+ */
+export async function groupGone(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const pgid = child.pid;
+  if (pgid === undefined) return;
+  const gone = async () => !groupAlive(pgid);
+  try {
+    await waitFor(`process group ${pgid} to exit`, gone, timeoutMs, 20);
+  } catch {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+    await waitFor(`process group ${pgid} to exit after SIGKILL`, gone, timeoutMs, 20);
+  }
+}
+
+/** Signals the group and waits until its leader has exited, and then every other process of it. */
 export async function stopGroup(
   child: ChildProcess,
   signal: NodeJS.Signals,
   timeoutMs = 15_000,
 ): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  killGroup(child, signal);
-  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    killGroup(child, signal);
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+  await groupGone(child);
 }
 
 /** Polls `probe` every `intervalMs` until it resolves true, failing with `what` after `timeoutMs`. */
