@@ -1,7 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import fc from 'fast-check';
-import { runApp } from '@choreo/runtime';
 import {
   deepJson,
   fuzzMethod,
@@ -14,9 +12,7 @@ import {
   tableDigests,
   useSpecServers,
 } from '@choreo/testing';
-import { AggregatorModule } from '../aggregator.module';
-import { ENTITIES_DIR, REPO_ROOT } from '../test-fixtures/aggregator-harness';
-import { loadRuleSet } from '../windows/rule-set';
+import { startAggregatorHttp } from '../test-fixtures/aggregator-harness';
 
 const BODY_LIMIT = 16384;
 const TABLES = ['aggregate_window', 'aggregate_row', 'aggregate_span', 'aggregate_source', 'aggregate_late'];
@@ -29,17 +25,8 @@ describe('aggregator fuzz: no 5xx, no dropped connection, nothing written', () =
   let rules: string[];
 
   beforeAll(async () => {
-    const app = await runApp({
-      app: 'aggregator',
-      module: AggregatorModule.forRoot({
-        database: { url: servers.databaseUrl, poolMax: 3 },
-        rules: loadRuleSet(path.join(REPO_ROOT, 'aggregations'), ENTITIES_DIR),
-        // No closer tick during the run: the routes only read, so any change would be the closer's.
-        settings: { idleMs: 3_600_000, tickMs: 3_600_000, batchMax: 50 },
-      }),
-      http: { port: 0, host: '127.0.0.1', bodyLimitBytes: BODY_LIMIT, corsOrigins: [] },
-      log: { level: 'silent' },
-    });
+    // No closer tick during the run: the routes only read, so any change would be the closer's.
+    const app = await startAggregatorHttp(servers.databaseUrl, BODY_LIMIT);
     servers.atStop(() => app.close());
     port = (app.getHttpServer().address() as AddressInfo).port;
     const listed = (await (await fetch(`http://127.0.0.1:${port}/aggregates`)).json()) as unknown;

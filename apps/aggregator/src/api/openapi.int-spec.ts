@@ -1,9 +1,5 @@
-import path from 'node:path';
-import { runApp } from '@choreo/runtime';
 import { ContractCase, lintOpenApi, probeContract, useSpecServers, servedOpenApi } from '@choreo/testing';
-import { AggregatorModule } from '../aggregator.module';
-import { ENTITIES_DIR, REPO_ROOT } from '../test-fixtures/aggregator-harness';
-import { loadRuleSet } from '../windows/rule-set';
+import { startAggregatorHttp } from '../test-fixtures/aggregator-harness';
 
 type Operation = { summary?: string; security?: unknown[]; responses: Record<string, unknown> };
 
@@ -16,16 +12,7 @@ describe('aggregator OpenAPI: lint-clean, every answer documented, every documen
   let document: { servers?: unknown[]; paths: Record<string, Record<string, Operation>> };
 
   beforeAll(async () => {
-    const app = await runApp({
-      app: 'aggregator',
-      module: AggregatorModule.forRoot({
-        database: { url: servers.databaseUrl, poolMax: 3 },
-        rules: loadRuleSet(path.join(REPO_ROOT, 'aggregations'), ENTITIES_DIR),
-        settings: { idleMs: 3_600_000, tickMs: 3_600_000, batchMax: 50 },
-      }),
-      http: { port: 0, host: '127.0.0.1', bodyLimitBytes: 16384, corsOrigins: [] },
-      log: { level: 'silent' },
-    });
+    const app = await startAggregatorHttp(servers.databaseUrl, 16384);
     servers.atStop(() => app.close());
     ({ base, document } = await servedOpenApi<typeof document>(app));
   });

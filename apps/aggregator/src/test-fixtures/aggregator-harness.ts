@@ -2,16 +2,37 @@ import Redis from 'ioredis';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
 import { CdcRelay } from '@choreo/cdc';
 import { EventEnvelope, Streams, decodeEnvelope } from '@choreo/contracts';
 import { loadEntities } from '@choreo/entities';
 import { Database, syncEntitySchema } from '@choreo/persistence';
+import { runApp } from '@choreo/runtime';
 import { PostgresServer, RedisServer, startPostgres, startRedis } from '@choreo/testing';
+import { AggregatorModule } from '../aggregator.module';
+import { loadRuleSet } from '../windows/rule-set';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');
 export const ENTITIES_DIR = path.join(REPO_ROOT, 'entities');
+
+/**
+ * The aggregator's REST app over the repository's own rules, on a free port, with no closer tick:
+ * the routes only read, so nothing changes while a spec drives them (the OpenAPI and fuzz specs).
+ */
+export function startAggregatorHttp(databaseUrl: string, bodyLimitBytes: number): Promise<INestApplication> {
+  return runApp({
+    app: 'aggregator',
+    module: AggregatorModule.forRoot({
+      database: { url: databaseUrl, poolMax: 3 },
+      rules: loadRuleSet(path.join(REPO_ROOT, 'aggregations'), ENTITIES_DIR),
+      settings: { idleMs: 3_600_000, tickMs: 3_600_000, batchMax: 50 },
+    }),
+    http: { port: 0, host: '127.0.0.1', bodyLimitBytes, corsOrigins: [] },
+    log: { level: 'silent' },
+  });
+}
 
 /** The rules the specs run: every window kind over `events.sale`, every measure. */
 export const saleRules = (lateness = '3s') => `rules:
